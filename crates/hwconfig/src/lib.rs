@@ -1,0 +1,150 @@
+//! Hardware configuration: the TOML schema of design §3, read in two stages —
+//! the document is checked against the key declarations (unknown keys,
+//! types, ranges, enums; every error names file, line, key and reason), then
+//! resolved into typed sections with defaults filled in and cross-key
+//! relations checked.
+//!
+//! `hwconfig` knows nothing about simulation: it only describes hardware.
+
+mod docs;
+mod error;
+mod mapping;
+pub mod schema;
+mod sections;
+mod source;
+mod value;
+
+pub use docs::config_reference_markdown;
+pub use error::{ConfigError, Origin};
+pub use mapping::{AddrField, AddressMapping};
+pub use schema::{KeyDoc, Section};
+pub use sections::{
+    Core, Dma, Dram, DramModel, DramPreset, Energy, HwConfig, OpCycles, PagePolicy, PeArray,
+    PeDataflow, Sram, Vector,
+};
+pub use source::Source;
+pub use value::{check, ConfigValue};
+
+use std::path::Path;
+
+/// Hardware presets shipped with flatsim, usable by name wherever a config
+/// file is expected (`--hw edge`).
+pub const BUILTIN_PRESETS: &[(&str, &str)] = &[
+    ("edge", include_str!("../../../configs/hw/edge.toml")),
+    ("cloud", include_str!("../../../configs/hw/cloud.toml")),
+    (
+        "edge-cycle",
+        include_str!("../../../configs/hw/edge-cycle.toml"),
+    ),
+    (
+        "cloud-cycle",
+        include_str!("../../../configs/hw/cloud-cycle.toml"),
+    ),
+];
+
+impl HwConfig {
+    /// Reads `source`: rejects unknown keys, resolves every declared key and
+    /// checks the relations between keys.
+    pub fn from_source(source: &Source) -> Result<Self, ConfigError> {
+        let keys: Vec<String> = Self::all_keys().into_iter().map(|k| k.path).collect();
+        let tables: Vec<&str> = Self::tables().into_iter().map(|(path, _)| path).collect();
+        source.reject_unknown_keys(&keys, &tables)?;
+        let config = Self::resolve(source)?;
+        config.check_relations(source)?;
+        Ok(config)
+    }
+
+    /// Parses TOML `text` read from `origin_name`, applying `overrides`
+    /// (`key=value`) on top.
+    pub fn parse(origin_name: &str, text: &str, overrides: &[String]) -> Result<Self, ConfigError> {
+        let mut source = Source::parse(origin_name, text)?;
+        for assignment in overrides {
+            source.add_override(assignment)?;
+        }
+        Self::from_source(&source)
+    }
+
+    /// Loads a config file, or a built-in preset by name (`edge`, `cloud`, …)
+    /// when no such file exists.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Self, ConfigError> {
+        let display = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(&display, &text, overrides),
+            Err(err) => match builtin_preset(&display) {
+                Some(text) => Self::parse(&format!("<built-in {display}>"), text, overrides),
+                None => Err(ConfigError::new(
+                    Origin::File {
+                        path: display,
+                        line: None,
+                    },
+                    "",
+                    format!(
+                        "cannot read the file: {err} (built-in presets: {})",
+                        BUILTIN_PRESETS
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )),
+            },
+        }
+    }
+
+    /// The built-in edge platform (FLAT's 32×32 PEs, 512 KiB, 50 GiB/s).
+    pub fn edge() -> Self {
+        let text = builtin_preset("edge").expect("edge preset is built in");
+        Self::parse("<built-in edge>", text, &[]).expect("the built-in edge preset is valid")
+    }
+
+    /// Every parameter as used, defaults filled in, as TOML text.
+    pub fn to_toml_string(&self) -> String {
+        let mut doc = toml_edit::DocumentMut::new();
+        self.write(&mut doc);
+        doc.to_string()
+    }
+
+    /// Core clock frequency in Hz.
+    pub fn clock_hz(&self) -> f64 {
+        self.core.clock_mhz * 1e6
+    }
+
+    fn check_relations(&self, source: &Source) -> Result<(), ConfigError> {
+        let fail =
+            |key: &str, reason: String| Err(ConfigError::new(source.origin_of(key), key, reason));
+        let stripe = self.sram.banks * self.sram.bank_width_bytes;
+        if self.sram.capacity_bytes % stripe != 0 {
+            return fail(
+                "sram.capacity_bytes",
+                format!(
+                    "{} is not a multiple of banks × bank_width_bytes = {} × {} = {stripe}",
+                    self.sram.capacity_bytes, self.sram.banks, self.sram.bank_width_bytes
+                ),
+            );
+        }
+        if self.sram.bank_width_bytes < self.core.element_bytes {
+            return fail(
+                "sram.bank_width_bytes",
+                format!(
+                    "{} is narrower than one element (core.element_bytes = {})",
+                    self.sram.bank_width_bytes, self.core.element_bytes
+                ),
+            );
+        }
+        if self.dram.model == DramModel::Bandwidth && self.dram.bandwidth_gib_per_s.is_none() {
+            return fail(
+                "dram.bandwidth_gib_per_s",
+                "required when dram.model = \"bandwidth\"".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The text of a built-in preset.
+pub fn builtin_preset(name: &str) -> Option<&'static str> {
+    BUILTIN_PRESETS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
