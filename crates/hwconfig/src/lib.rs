@@ -113,7 +113,7 @@ impl HwConfig {
         let fail =
             |key: &str, reason: String| Err(ConfigError::new(source.origin_of(key), key, reason));
         let stripe = self.sram.banks * self.sram.bank_width_bytes;
-        if self.sram.capacity_bytes % stripe != 0 {
+        if !self.sram.capacity_bytes.is_multiple_of(stripe) {
             return fail(
                 "sram.capacity_bytes",
                 format!(

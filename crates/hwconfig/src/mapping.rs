@@ -48,7 +48,7 @@ impl Default for AddressMapping {
 impl AddressMapping {
     pub fn parse(text: &str) -> Result<Self, String> {
         let valid = "fields Ro Ra Bg Ba Co Ch, most significant first, e.g. RoBaRaCoCh";
-        if text.len() % 2 != 0 || !text.is_ascii() {
+        if !text.len().is_multiple_of(2) || !text.is_ascii() {
             return Err(format!("`{text}` is not a sequence of two-letter {valid}"));
         }
         let mut fields_msb_first = Vec::new();

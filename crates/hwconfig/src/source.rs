@@ -153,7 +153,7 @@ impl Source {
                     format!("{prefix}.{name}")
                 };
                 let is_section = sections.contains(&path.as_str());
-                let is_key = keys.iter().any(|k| *k == path);
+                let is_key = keys.contains(&path);
                 if is_section && child.is_table_like() {
                     stack.push((path, child));
                 } else if is_section {

@@ -207,6 +207,7 @@ pub mod check {
         }
     }
 
+    #[allow(clippy::ptr_arg)] // every check takes &T of its key's type
     pub fn not_empty(value: &String) -> Result<(), String> {
         if value.trim().is_empty() {
             Err("must not be empty".into())
