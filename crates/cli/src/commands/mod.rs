@@ -1,0 +1,40 @@
+//! One module per subcommand; this file declares the command line and dispatches.
+
+mod common;
+mod gemm;
+mod validate;
+
+use crate::error::CliResult;
+use clap::{Parser, Subcommand};
+
+/// flatsim: a cycle-level simulator of attention accelerators (FLAT, FlashAttention, FuseMax).
+#[derive(Debug, Parser)]
+#[command(name = "flatsim", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Override a hardware-config key, validated like the file (repeatable): --set sram.banks=64
+    #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
+    set: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Time one GEMM on the PE array.
+    Gemm(gemm::GemmArgs),
+    /// Check a hardware config file without simulating.
+    Validate(validate::ValidateArgs),
+}
+
+pub fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Some(Command::Gemm(args)) => gemm::run(&args, &cli.set),
+        Some(Command::Validate(args)) => validate::run(&args, &cli.set),
+        None => {
+            use clap::CommandFactory;
+            Cli::command()
+                .print_help()
+                .map_err(crate::error::CliError::failure)
+        }
+    }
+}
