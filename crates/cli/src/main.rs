@@ -4,6 +4,8 @@
 mod commands;
 mod error;
 mod output;
+mod progress;
+mod sweep;
 
 use clap::Parser;
 use std::process::ExitCode;

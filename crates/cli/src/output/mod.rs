@@ -6,10 +6,12 @@ mod summary;
 pub use atomic::write_atomic;
 pub use summary::{SummaryRow, SUMMARY_COLUMNS};
 
-/// A CSV document (header + rows) as bytes, numbers already formatted.
+/// A CSV document (header, unless empty, then rows) as bytes, numbers already formatted.
 pub fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(header)?;
+    if !header.is_empty() {
+        writer.write_record(header)?;
+    }
     for row in rows {
         writer.write_record(row)?;
     }
