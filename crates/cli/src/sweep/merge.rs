@@ -40,15 +40,19 @@ impl MergeReport {
     }
 }
 
+/// Rows keyed by point index.
+type Rows = BTreeMap<usize, Vec<String>>;
+
+/// Everything the shards hold: the sweep, the shard count, finished rows and failures.
+struct Collected {
+    spec: SweepSpec,
+    shard_count: usize,
+    rows: Rows,
+    failures: Rows,
+}
+
 /// Collects every shard's rows (and failures) without writing anything.
-fn collect(
-    out_dir: &Path,
-) -> Result<(
-    SweepSpec,
-    usize,
-    BTreeMap<usize, Vec<String>>,
-    BTreeMap<usize, Vec<String>>,
-)> {
+fn collect(out_dir: &Path) -> Result<Collected> {
     let spec = SweepSpec::load(&out_dir.join(STORED_SWEEP_FILE))
         .with_context(|| format!("{} is not a sweep output directory", out_dir.display()))?;
     let Some(count) = recorded_count(out_dir)? else {
@@ -66,13 +70,18 @@ fn collect(
         failures.extend(read_rows(&dir.join(FAILURES_FILE), &failure_header)?);
     }
     failures.retain(|point, _| !rows.contains_key(point));
-    Ok((spec, count, rows, failures))
+    Ok(Collected {
+        spec,
+        shard_count: count,
+        rows,
+        failures,
+    })
 }
 
 /// Status of the shards, without writing.
 pub fn status(out_dir: &Path) -> Result<MergeReport> {
-    let (spec, count, rows, failures) = collect(out_dir)?;
-    Ok(report(&spec, count, &rows, &failures))
+    let c = collect(out_dir)?;
+    Ok(report(&c.spec, c.shard_count, &c.rows, &c.failures))
 }
 
 fn report(
