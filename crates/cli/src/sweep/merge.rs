@@ -109,20 +109,20 @@ fn report(
 
 /// Writes `DIR/summary.csv` (and `DIR/failures.csv` when points failed) from the shards.
 pub fn merge(out_dir: &Path) -> Result<MergeReport> {
-    let (spec, count, rows, failures) = collect(out_dir)?;
+    let c = collect(out_dir)?;
     write_sorted(
         &out_dir.join(SUMMARY_FILE),
-        &summary_header(&spec),
-        &rows,
+        &summary_header(&c.spec),
+        &c.rows,
         false,
     )?;
     write_sorted(
         &out_dir.join(FAILURES_FILE),
-        &failures_header(&spec),
-        &failures,
+        &failures_header(&c.spec),
+        &c.failures,
         true,
     )?;
-    Ok(report(&spec, count, &rows, &failures))
+    Ok(report(&c.spec, c.shard_count, &c.rows, &c.failures))
 }
 
 #[cfg(test)]
