@@ -4,10 +4,7 @@
 mod commands;
 mod error;
 mod output;
-// Wired into `flatsim sweep` together with `flatsim run` (the simulator driver).
-#[allow(dead_code)]
 mod progress;
-#[allow(dead_code)]
 mod sweep;
 
 use clap::Parser;

@@ -31,6 +31,18 @@ fn parse_dataflow(text: &str) -> Result<PeDataflow, String> {
 }
 
 pub fn run(args: &GemmArgs, overrides: &[String]) -> CliResult {
+    let out_dir = args.out.prepare()?;
+    let (row, description) = simulate(args, overrides)?;
+    println!("{description}");
+    if let Some(dir) = out_dir {
+        let bytes = csv_bytes(SUMMARY_COLUMNS, &[row.cells()]).map_err(CliError::failure)?;
+        write_atomic(&dir.join("summary.csv"), &bytes).map_err(CliError::failure)?;
+    }
+    Ok(())
+}
+
+/// Runs the GEMM: its summary row and a one-line description.
+pub fn simulate(args: &GemmArgs, overrides: &[String]) -> CliResult<(SummaryRow, String)> {
     let hw = args.hw.load(overrides)?;
     for (flag, value) in [("--m", args.m), ("--k", args.k), ("--n", args.n)] {
         if value == 0 {
@@ -39,7 +51,6 @@ pub fn run(args: &GemmArgs, overrides: &[String]) -> CliResult {
             )));
         }
     }
-    let out_dir = args.out.prepare()?;
     let dataflow = args.pe_dataflow.unwrap_or(hw.pe_array.dataflow);
     let shape = GemmShape {
         m: args.m,
@@ -90,7 +101,7 @@ pub fn run(args: &GemmArgs, overrides: &[String]) -> CliResult {
         ..SummaryRow::default()
     };
 
-    println!(
+    let description = format!(
         "gemm {}x{}x{} on {}x{} {} ({}): {} cycles, {} folds, pe_util {}, mapping efficiency {}",
         shape.m,
         shape.k,
@@ -108,9 +119,5 @@ pub fn run(args: &GemmArgs, overrides: &[String]) -> CliResult {
         number(row.pe_util),
         number(timing.mapping_efficiency()),
     );
-    if let Some(dir) = out_dir {
-        let bytes = csv_bytes(SUMMARY_COLUMNS, &[row.cells()]).map_err(CliError::failure)?;
-        write_atomic(&dir.join("summary.csv"), &bytes).map_err(CliError::failure)?;
-    }
-    Ok(())
+    Ok((row, description))
 }

@@ -2,6 +2,8 @@
 
 mod common;
 mod gemm;
+mod sweep;
+mod sweep_merge;
 mod validate;
 
 use crate::error::CliResult;
@@ -12,16 +14,20 @@ use clap::{Parser, Subcommand};
 #[command(name = "flatsim", version, about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
+    pub command: Option<Command>,
     /// Override a hardware-config key, validated like the file (repeatable): --set sram.banks=64
     #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
-    set: Vec<String>,
+    pub set: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {
+pub enum Command {
     /// Time one GEMM on the PE array.
     Gemm(gemm::GemmArgs),
+    /// Run every point of a sweep file (parallel, resumable, shardable, or as a Slurm job array).
+    Sweep(sweep::SweepArgs),
+    /// Merge the shards of a sweep into DIR/summary.csv.
+    SweepMerge(sweep_merge::SweepMergeArgs),
     /// Check a hardware config file without simulating.
     Validate(validate::ValidateArgs),
 }
@@ -29,6 +35,8 @@ enum Command {
 pub fn run(cli: Cli) -> CliResult {
     match cli.command {
         Some(Command::Gemm(args)) => gemm::run(&args, &cli.set),
+        Some(Command::Sweep(args)) => sweep::run(&args, &cli.set),
+        Some(Command::SweepMerge(args)) => sweep_merge::run(&args),
         Some(Command::Validate(args)) => validate::run(&args, &cli.set),
         None => {
             use clap::CommandFactory;

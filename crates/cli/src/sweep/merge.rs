@@ -152,7 +152,7 @@ mod tests {
         let sweep = dir.path().join("s.toml");
         std::fs::write(&sweep, "version = 1\n[base]\nhw = \"edge\"\n[axes]\nseq_len = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]\n").unwrap();
         let out = dir.path().join("out");
-        let stored = crate::sweep::stored::store(&sweep, &out).unwrap();
+        let stored = crate::sweep::stored::store(&sweep, &out, &[]).unwrap();
         let spec = SweepSpec::load(&stored).unwrap();
         // Run shards 0, 1 and 3 of 4; shard 2 never ran.
         for index in [0, 1, 3] {

@@ -2,7 +2,8 @@
 //!
 //! ```toml
 //! version = 1
-//! [base]                    # parameters of `flatsim run`, one value each
+//! command = "run"           # or "gemm"; the subcommand every point runs
+//! [base]                    # parameters of that command, one value each
 //! hw = "edge"               # preset name or path relative to this file
 //! workload = "bert"
 //! seq_len = 4096
@@ -21,14 +22,23 @@ use anyhow::{anyhow, bail, Result};
 use std::path::{Path, PathBuf};
 use toml_edit::{Document, Item, Value};
 
-/// Parameters of `flatsim run` that a sweep may set (flag = `--` + name with `-`).
-pub const RUN_PARAMETERS: &[&str] = &[
-    "hw", "workload", "batch", "seq_len", "dataflow", "gran", "rows", "cols", "mapping",
+/// The commands a sweep can run, with the parameters each takes
+/// (flag = `--` + name with `-`); dotted keys are `--set` overrides.
+pub const COMMANDS: &[(&str, &[&str])] = &[
+    (
+        "run",
+        &[
+            "hw", "workload", "batch", "seq_len", "dataflow", "gran", "rows", "cols", "mapping",
+        ],
+    ),
+    ("gemm", &["hw", "m", "k", "n", "pe_dataflow"]),
 ];
 
 /// A parsed sweep file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SweepSpec {
+    /// The flatsim subcommand every point runs (`run` unless the file says `command = "gemm"`).
+    pub command: String,
     /// Directory of the sweep file; relative `hw` paths resolve against it.
     pub base_dir: PathBuf,
     /// (parameter, value) pairs every point starts from.
@@ -71,23 +81,43 @@ impl SweepSpec {
             Some(span) => format!("{origin}:{}", hwconfig::line_of(text, span.start)),
             None => origin.to_owned(),
         };
+        let command = match doc.as_table().get_key_value("command") {
+            None => "run".to_owned(),
+            Some((key, item)) => {
+                let name = item.as_str().unwrap_or_default();
+                if !COMMANDS.iter().any(|(c, _)| *c == name) {
+                    let valid: Vec<&str> = COMMANDS.iter().map(|(c, _)| *c).collect();
+                    bail!(
+                        "{}: key `command`: expected one of {}",
+                        at(key),
+                        valid.join(", ")
+                    );
+                }
+                name.to_owned()
+            }
+        };
+        let parameters = COMMANDS
+            .iter()
+            .find(|(c, _)| *c == command)
+            .map_or(&[][..], |(_, p)| *p);
         let check_name = |key: &toml_edit::Key, path: &str| -> Result<()> {
             let name = key.get();
-            if name.contains('.') || RUN_PARAMETERS.contains(&name) {
+            if name.contains('.') || parameters.contains(&name) {
                 return Ok(());
             }
-            let closest = RUN_PARAMETERS
+            let closest = parameters
                 .iter()
                 .min_by_key(|p| hwconfig::edit_distance(name, p))
                 .copied()
                 .unwrap_or("hw");
             bail!(
-                "{}: key `{path}{name}`: unknown parameter; did you mean `{closest}`? (run parameters: {}; dotted keys are hardware-config overrides)",
+                "{}: key `{path}{name}`: unknown parameter; did you mean `{closest}`? ({command} parameters: {}; dotted keys are hardware-config overrides)",
                 at(key),
-                RUN_PARAMETERS.join(", ")
+                parameters.join(", ")
             )
         };
         let mut spec = SweepSpec {
+            command: command.clone(),
             base_dir,
             base: Vec::new(),
             axes: Vec::new(),
@@ -96,6 +126,7 @@ impl SweepSpec {
         for (name, item) in doc.as_table().iter() {
             let key = doc.as_table().key(name).expect("iterated key exists");
             match (name, item) {
+                ("command", _) => {}
                 ("version", item) => {
                     if item.as_integer() != Some(1) {
                         bail!("{}: key `version`: unsupported sweep format version; this flatsim reads version 1", at(key));
@@ -180,7 +211,7 @@ impl SweepSpec {
         self.axes.iter().map(|(name, _)| name.as_str()).collect()
     }
 
-    /// The `flatsim run` arguments of a point: base values, overridden by axis values.
+    /// The arguments of a point for its command: base values, overridden by axis values.
     pub fn run_arguments(&self, point: &Point) -> Vec<String> {
         let mut params: Vec<(&str, &str)> = self
             .base
@@ -289,6 +320,23 @@ dataflow = ["flat", "flash"]
         )
         .unwrap_err();
         assert!(err.to_string().contains("expected an array"), "{err}");
+        let err = SweepSpec::parse(
+            "s.toml",
+            "version = 1\ncommand = \"gemm\"\n[axes]\nseq_len = [1]\n",
+            PathBuf::new(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("gemm parameters: hw, m, k, n, pe_dataflow"),
+            "{err}"
+        );
+        let err = SweepSpec::parse("s.toml", "version = 1\ncommand = \"fly\"\n", PathBuf::new())
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("expected one of run, gemm"),
+            "{err}"
+        );
         let err = SweepSpec::parse("s.toml", "version = 2\n", PathBuf::new()).unwrap_err();
         assert!(err.to_string().contains("version"), "{err}");
         let err = SweepSpec::parse(

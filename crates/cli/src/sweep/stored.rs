@@ -14,11 +14,12 @@ pub const INPUTS_DIR: &str = "inputs";
 /// Parameters whose values may name files next to the sweep file.
 const FILE_PARAMETERS: &[&str] = &["hw", "workload"];
 
-/// Stores `sweep_path` in `out_dir` (or checks that the stored copy is the
+/// Stores `sweep_path` in `out_dir` with the command line's `--set`
+/// `overrides` added to `[base.set]` (or checks that the stored copy is the
 /// same sweep) and returns the stored path.
-pub fn store(sweep_path: &Path, out_dir: &Path) -> Result<PathBuf> {
+pub fn store(sweep_path: &Path, out_dir: &Path, overrides: &[String]) -> Result<PathBuf> {
     let stored_path = out_dir.join(STORED_SWEEP_FILE);
-    if same_file(sweep_path, &stored_path) {
+    if same_file(sweep_path, &stored_path) && overrides.is_empty() {
         return Ok(stored_path);
     }
     let text = std::fs::read_to_string(sweep_path)
@@ -55,6 +56,26 @@ pub fn store(sweep_path: &Path, out_dir: &Path) -> Result<PathBuf> {
                 _ => {}
             }
         }
+    }
+    for assignment in overrides {
+        let Some((key, raw)) = assignment.split_once('=') else {
+            bail!("--set `{assignment}`: expected KEY=VALUE");
+        };
+        let value = raw
+            .trim()
+            .parse::<Value>()
+            .unwrap_or_else(|_| Value::from(raw.trim()));
+        let base = doc
+            .entry("base")
+            .or_insert_with(|| Item::Table(toml_edit::Table::new()));
+        let set = base
+            .as_table_mut()
+            .context("[base] must be a table")?
+            .entry("set")
+            .or_insert_with(|| Item::Table(toml_edit::Table::new()));
+        set.as_table_like_mut()
+            .context("[base.set] must be a table")?
+            .insert(key.trim(), Item::Value(value));
     }
     let stored_text = doc.to_string();
     std::fs::create_dir_all(out_dir.join(INPUTS_DIR))
@@ -98,7 +119,7 @@ mod tests {
         )
         .unwrap();
         let out = dir.path().join("out");
-        let stored = store(&sweep, &out).unwrap();
+        let stored = store(&sweep, &out, &[]).unwrap();
         let text = std::fs::read_to_string(&stored).unwrap();
         assert!(text.contains("hw = \"inputs/my-hw.toml\""), "{text}");
         assert!(text.contains("\"bert\""), "presets stay names: {text}");
@@ -107,11 +128,11 @@ mod tests {
             "version = 1\n"
         );
         // Storing again, or running the stored copy, is a no-op.
-        assert_eq!(store(&sweep, &out).unwrap(), stored);
-        assert_eq!(store(&stored, &out).unwrap(), stored);
+        assert_eq!(store(&sweep, &out, &[]).unwrap(), stored);
+        assert_eq!(store(&stored, &out, &[]).unwrap(), stored);
         // An edited input makes it a different sweep.
         std::fs::write(dir.path().join("my-hw.toml"), "version = 1\nname = \"x\"\n").unwrap();
-        assert!(store(&sweep, &out)
+        assert!(store(&sweep, &out, &[])
             .unwrap_err()
             .to_string()
             .contains("different sweep"));
