@@ -1,10 +1,17 @@
 //! Output files: atomic writes and the CSV formats of design §8.
 
 mod atomic;
+mod stats;
 mod summary;
+mod trace;
 
-pub use atomic::write_atomic;
+pub use atomic::{write_atomic, AtomicFile};
+// Used by `flatsim run` (the simulator driver, in progress).
+#[allow(unused_imports)]
+pub use stats::{stats_csv, STATS_COLUMNS};
 pub use summary::{SummaryRow, SUMMARY_COLUMNS};
+#[allow(unused_imports)]
+pub use trace::{CsvTraceSink, PerfettoSink};
 
 /// A CSV document (header, unless empty, then rows) as bytes, numbers already formatted.
 pub fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<Vec<u8>> {
