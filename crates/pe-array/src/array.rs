@@ -28,7 +28,8 @@ pub struct PeArray {
     shape: ArrayShape,
     fold_overlap: bool,
     running: Option<Running>,
-    operands_ready: bool,
+    /// Why the running GEMM cannot advance, if it cannot.
+    stall: Option<StallReason>,
     completed: Option<u64>,
     /// Cycles before this one are charged.
     accounted_through: Cycle,
@@ -70,7 +71,7 @@ impl PeArray {
             shape,
             fold_overlap,
             running: None,
-            operands_ready: true,
+            stall: None,
             completed: None,
             accounted_through: 0,
             account: CycleAccount::default(),
@@ -117,11 +118,11 @@ impl PeArray {
         });
     }
 
-    /// Tells the array whether the operands of the running GEMM are present
-    /// from cycle `now` on; while they are not it stalls (`operand_not_ready`).
-    pub fn set_operands_ready(&mut self, now: Cycle, ready: bool) {
+    /// Holds the running GEMM from cycle `now` on, charging `reason` (e.g.
+    /// `operand_not_ready`, `sram_bank_conflict`), or lets it run with `None`.
+    pub fn set_stall(&mut self, now: Cycle, reason: Option<StallReason>) {
         self.settle(now);
-        self.operands_ready = ready;
+        self.stall = reason;
     }
 
     /// The id of the GEMM that finished in the last ticked cycle.
@@ -132,16 +133,16 @@ impl PeArray {
     /// Operand traffic of the running GEMM in the cycle about to execute.
     pub fn current_demand(&self) -> OperandDemand {
         match &self.running {
-            Some(r) if self.operands_ready => r.timing.demand_at(r.progress_cycles),
+            Some(r) if self.stall.is_none() => r.timing.demand_at(r.progress_cycles),
             _ => OperandDemand::default(),
         }
     }
 
     fn state(&self) -> CycleState {
-        match self.running {
-            None => CycleState::Idle,
-            Some(_) if !self.operands_ready => CycleState::Stalled(StallReason::OperandNotReady),
-            Some(_) => CycleState::Busy,
+        match (self.running, self.stall) {
+            (None, _) => CycleState::Idle,
+            (Some(_), Some(reason)) => CycleState::Stalled(reason),
+            (Some(_), None) => CycleState::Busy,
         }
     }
 
@@ -211,7 +212,7 @@ impl Component for PeArray {
     fn next_event(&self, now: Cycle) -> Option<Cycle> {
         match &self.running {
             // The last busy cycle of the GEMM, after which it completes.
-            Some(r) if self.operands_ready => Some(
+            Some(r) if self.stall.is_none() => Some(
                 now.max(self.accounted_through)
                     + (r.timing.total_cycles - r.progress_cycles).max(1)
                     - 1,
@@ -267,7 +268,7 @@ mod tests {
     fn stalls_while_operands_are_missing() {
         let mut array = PeArray::new(ArrayShape { rows: 2, cols: 2 }, false);
         array.start(0, job(7, 2, 5, 2)); // one fold of 5 + 2 + 2 − 2 = 7 cycles
-        array.set_operands_ready(0, false);
+        array.set_stall(0, Some(StallReason::OperandNotReady));
         for now in 0..10 {
             array.tick(now);
         }
@@ -276,7 +277,7 @@ mod tests {
             None,
             "a stalled array waits for input"
         );
-        array.set_operands_ready(10, true);
+        array.set_stall(10, None);
         let mut now = 10;
         loop {
             array.tick(now);
@@ -298,7 +299,7 @@ mod tests {
         let mut array = PeArray::new(ArrayShape { rows: 2, cols: 2 }, false);
         array.start(0, job(1, 2, 5, 2));
         assert_eq!(array.current_demand().a_elements, 1);
-        array.set_operands_ready(0, false);
+        array.set_stall(0, Some(StallReason::SramBankConflict));
         assert_eq!(array.current_demand(), OperandDemand::default());
     }
 }
