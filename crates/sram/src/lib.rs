@@ -18,6 +18,6 @@ mod stats;
 mod user;
 
 pub use client::{SramClient, SramRequest, SramResponse, SramSpan};
-pub use sram::{LiveBytesError, Sram, WRITE_ROUND_TRIP_CYCLES};
+pub use sram::{LiveBytesError, Sram, SramLinkTiming, WRITE_ROUND_TRIP_CYCLES};
 pub use stats::{SRAM_CLIENT_STATS, SRAM_STATS};
 pub use user::{exchange, SramUser};

@@ -15,6 +15,23 @@ const MAX_REQUEST_CHUNKS: u64 = u128::BITS as u64;
 /// arrival, one cycle on the response queue.
 pub const WRITE_ROUND_TRIP_CYCLES: Cycle = 2;
 
+/// What a client needs to know about its link to the SRAM to pace itself
+/// and to tell a request's normal latency from a conflict's delay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SramLinkTiming {
+    /// Cycles from pushing a read request to its data being delivered when no
+    /// conflict delays it: one cycle on the request link, then the read latency.
+    pub read_round_trip_cycles: Cycle,
+    /// Cycles from pushing a write request to its acknowledgement being
+    /// delivered when no conflict delays it ([`WRITE_ROUND_TRIP_CYCLES`]).
+    pub write_round_trip_cycles: Cycle,
+    /// The longest request the SRAM takes; clients split longer accesses.
+    pub max_request_bytes: u64,
+    /// The interleaving granularity: requests that share a bank word
+    /// compete for its ports.
+    pub bank_width_bytes: u64,
+}
+
 /// Live bytes would leave `0..=capacity`: the driver's region bookkeeping
 /// disagrees with the compiler's plan.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -124,17 +141,15 @@ impl Sram {
         self.capacity_bytes
     }
 
-    /// The largest request the SRAM takes; clients split longer accesses.
-    pub fn max_request_bytes(&self) -> u64 {
-        // One chunk of the mask is lost when a request starts mid-chunk.
-        (MAX_REQUEST_CHUNKS - 1) * self.bank_width_bytes
-    }
-
-    /// Cycles from a read request pushed by a client to its data being
-    /// visible to that client when no bank conflict delays it: one cycle on
-    /// the request link, then the read latency.
-    pub fn read_round_trip_cycles(&self) -> Cycle {
-        1 + self.read_latency_cycles
+    /// Round trips and request size limit of the client links.
+    pub fn link_timing(&self) -> SramLinkTiming {
+        SramLinkTiming {
+            read_round_trip_cycles: 1 + self.read_latency_cycles,
+            write_round_trip_cycles: WRITE_ROUND_TRIP_CYCLES,
+            // One chunk of the mask is lost when a request starts mid-chunk.
+            max_request_bytes: (MAX_REQUEST_CHUNKS - 1) * self.bank_width_bytes,
+            bank_width_bytes: self.bank_width_bytes,
+        }
     }
 
     /// Moves the requests visible at `now` in `from` (the client's outbound
@@ -144,7 +159,7 @@ impl Sram {
     ///
     /// # Panics
     /// If a request is empty, leaves the scratchpad, or is longer than
-    /// [`Sram::max_request_bytes`]: the verifier keeps programs in bounds, so
+    /// [`SramLinkTiming::max_request_bytes`]: the verifier keeps programs in bounds, so
     /// this is a driver bug.
     pub fn accept(
         &mut self,

@@ -26,7 +26,10 @@ fn read_data_arrives_after_the_read_latency() {
         // Pushed while ticking 0, accepted and granted at 1, visible at 1 + L.
         assert_eq!(seen.response.granted_cycle, 1);
         assert_eq!(seen.delivered_cycle, 1 + latency);
-        assert_eq!(seen.delivered_cycle, sram.read_round_trip_cycles());
+        assert_eq!(
+            seen.delivered_cycle,
+            sram.link_timing().read_round_trip_cycles
+        );
         assert_eq!(cycles, 2 + latency);
         let account = sram.account_until(cycles).clone();
         assert_eq!(account.busy_cycles(), 1);
