@@ -187,6 +187,18 @@ impl ElementOps {
         self.max + self.sub + self.exp + self.add + self.mul + self.div
     }
 
+    /// Every count multiplied by `k`.
+    pub fn scaled(&self, k: u64) -> ElementOps {
+        ElementOps {
+            max: self.max * k,
+            sub: self.sub * k,
+            exp: self.exp * k,
+            add: self.add * k,
+            mul: self.mul * k,
+            div: self.div * k,
+        }
+    }
+
     pub fn add_assign(&mut self, other: &ElementOps) {
         self.max += other.max;
         self.sub += other.sub;
