@@ -91,7 +91,7 @@ fn zero_size() {
         "power of two",
     );
     assert_rejected(
-        "max_outstanding = 64",
+        "max_outstanding = 128",
         "max_outstanding = 0",
         "dma.max_outstanding",
         "positive",

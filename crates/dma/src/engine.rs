@@ -307,7 +307,7 @@ impl<P: MemoryPort> Component for Dma<P> {
             self.take_dram_response(response);
         }
         self.issue_sram(now);
-        let order = if now % 2 == 0 {
+        let order = if now.is_multiple_of(2) {
             [Direction::Load, Direction::Store]
         } else {
             [Direction::Store, Direction::Load]

@@ -11,9 +11,15 @@ pub(crate) struct Banks {
     bank_mask: u64,
     read_ports: u32,
     write_ports: u32,
-    stamp: Vec<Cycle>,
-    reads_used: Vec<u32>,
-    writes_used: Vec<u32>,
+    used: Vec<PortUse>,
+}
+
+/// Ports of one bank taken in cycle `stamp` (one cache line per bank access).
+#[derive(Debug, Clone, Copy)]
+struct PortUse {
+    stamp: Cycle,
+    reads: u32,
+    writes: u32,
 }
 
 impl Banks {
@@ -32,9 +38,14 @@ impl Banks {
             read_ports: u32::try_from(read_ports).unwrap_or(u32::MAX),
             write_ports: u32::try_from(write_ports).unwrap_or(u32::MAX),
             // No cycle is stamped yet: MAX never equals a simulated cycle.
-            stamp: vec![Cycle::MAX; n],
-            reads_used: vec![0; n],
-            writes_used: vec![0; n],
+            used: vec![
+                PortUse {
+                    stamp: Cycle::MAX,
+                    reads: 0,
+                    writes: 0
+                };
+                n
+            ],
         }
     }
 
@@ -45,16 +56,18 @@ impl Banks {
 
     /// Takes a port of the bank holding chunk `chunk` in cycle `now`, if one is free.
     pub(crate) fn try_take(&mut self, chunk: u64, now: Cycle, is_write: bool) -> bool {
-        let bank = (chunk & self.bank_mask) as usize;
-        if self.stamp[bank] != now {
-            self.stamp[bank] = now;
-            self.reads_used[bank] = 0;
-            self.writes_used[bank] = 0;
+        let bank = &mut self.used[(chunk & self.bank_mask) as usize];
+        if bank.stamp != now {
+            *bank = PortUse {
+                stamp: now,
+                reads: 0,
+                writes: 0,
+            };
         }
         let (used, ports) = if is_write {
-            (&mut self.writes_used[bank], self.write_ports)
+            (&mut bank.writes, self.write_ports)
         } else {
-            (&mut self.reads_used[bank], self.read_ports)
+            (&mut bank.reads, self.read_ports)
         };
         if *used < ports {
             *used += 1;
