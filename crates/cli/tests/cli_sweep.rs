@@ -162,3 +162,40 @@ fn slurm_script_is_written_with_the_binary_copy() {
     assert!(out.join("bin/flatsim").exists());
     assert!(out.join("sweep.toml").exists());
 }
+
+#[test]
+fn dry_run_into_a_closed_pipe_ends_quietly() {
+    // `flatsim sweep FILE --dry-run | head` closes the pipe after one line;
+    // the listing (far more than a pipe buffer) must stop without a panic.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.toml");
+    let m: Vec<String> = (1..=3000).map(|m| m.to_string()).collect();
+    std::fs::write(
+        &path,
+        format!(
+            "version = 1\ncommand = \"gemm\"\n[base]\nhw = \"edge\"\nk = 8\nn = 8\n[axes]\nm = [{}]\npe_dataflow = [\"os\", \"ws\", \"is\"]\n",
+            m.join(", ")
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flatsim"))
+        .args(["sweep", &path.to_string_lossy(), "--dry-run"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(first, "9000 points of `flatsim gemm`\n");
+    assert!(
+        output.status.success(),
+        "{:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

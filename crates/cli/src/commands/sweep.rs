@@ -65,15 +65,19 @@ pub fn run_point(command: &str, args: &[String]) -> anyhow::Result<SummaryRow> {
 pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
     let spec = SweepSpec::load(&args.file).map_err(CliError::bad_input)?;
     if args.dry_run {
-        println!(
-            "{} points of `flatsim {}`",
+        let mut listing = format!(
+            "{} points of `flatsim {}`\n",
             spec.point_count(),
             spec.command
         );
         for point in spec.points() {
-            println!("{}\t{}", point.index, spec.run_arguments(&point).join(" "));
+            listing.push_str(&format!(
+                "{}\t{}\n",
+                point.index,
+                spec.run_arguments(&point).join(" ")
+            ));
         }
-        return Ok(());
+        return crate::output::print_until_closed(&listing).map_err(CliError::failure);
     }
     let out_dir = args
         .out

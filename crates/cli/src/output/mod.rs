@@ -1,9 +1,11 @@
 //! Output files: atomic writes and the CSV formats of design §8.
 
 mod atomic;
+mod stdout;
 mod summary;
 
 pub use atomic::write_atomic;
+pub use stdout::print_until_closed;
 pub use summary::{SummaryRow, SUMMARY_COLUMNS};
 
 /// A CSV document (header, unless empty, then rows) as bytes, numbers already formatted.
