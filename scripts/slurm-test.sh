@@ -339,7 +339,8 @@ m = [1, 33, 64, 100]
 pe_dataflow = ["os", "ws", "is"]
 EOF
 SET=(--set pe_array.fold_overlap=false)
-SLURM_OPTS=(--slurm-opt time=00:05:00 --slurm-opt mem=256M --slurm-opt cpus-per-task=1 --slurm-opt partition=flatsim)
+SLURM_OPTS=(--slurm-opt time=00:05:00 --slurm-opt mem=256M --slurm-opt cpus-per-task=1
+    --slurm-opt partition=flatsim --slurm-opt "comment=flatsim slurm test")
 CLUSTER="$WORK/cluster"
 LOCAL="$WORK/local"
 
@@ -382,6 +383,11 @@ wait_for_job() {
 JOB=$(submit "$WORK/src/gemms.toml" --out "$CLUSTER" "${SET[@]}" --slurm --tasks "$SWEEP_TASKS" "${SLURM_OPTS[@]}" --submit)
 log "submitted array job $JOB ($SWEEP_TASKS tasks)"
 grep -qx '#SBATCH --array=0-3' "$CLUSTER/sweep.sbatch" || fail "sweep.sbatch does not run tasks 0-3"
+# sbatch must have read the options as written (quoted values, one with spaces).
+JOB_INFO=$(scontrol -o show job "${JOB}_0" 2>/dev/null || scontrol -o show job "$JOB")
+for expected in "JobName=flatsim-cluster " "Partition=flatsim " "Comment=flatsim slurm test " "TimeLimit=00:05:00 "; do
+    [[ "$JOB_INFO" == *"$expected"* ]] || fail "job $JOB lacks '$expected': $JOB_INFO"
+done
 # A later edit of the original files must not change the running study.
 rm -r "$WORK/src"
 wait_for_job "$JOB" "$SWEEP_TASKS"
@@ -400,17 +406,18 @@ log "merged summary.csv is byte-identical to the local run"
 
 # --- 5. --only-missing ------------------------------------------------------------
 rm "$CLUSTER/shards/2/summary.csv"
-GAPS=$("$FLATSIM" sweep-merge "$CLUSTER") && MERGE_STATUS=0 || MERGE_STATUS=$?
+GAPS=$("$FLATSIM" sweep-merge "$CLUSTER" 2>&1) && MERGE_STATUS=0 || MERGE_STATUS=$?
 [ "$MERGE_STATUS" = 1 ] || fail "sweep-merge with a missing shard exited $MERGE_STATUS, expected 1"
 [ "$(printf '%s\n' "$GAPS" | grep -c '^missing: point [0-9]* (shard 2)$')" = 3 ] ||
     fail "sweep-merge should report points 2, 6 and 10 of shard 2 missing: $GAPS"
-JOB=$(submit "$CLUSTER/sweep.toml" --out "$CLUSTER" --slurm --tasks "$SWEEP_TASKS" "${SLURM_OPTS[@]}" --only-missing --submit)
+# No --tasks: a resubmission keeps the study's split.
+JOB=$(submit "$CLUSTER/sweep.toml" --out "$CLUSTER" --slurm "${SLURM_OPTS[@]}" --only-missing --submit)
 grep -qx '#SBATCH --array=2' "$CLUSTER/sweep.sbatch" || fail "--only-missing should resubmit task 2 alone"
 log "resubmitted shard 2 as job $JOB"
 wait_for_job "$JOB" 1
 [ -s "$CLUSTER/logs/${JOB}_2.out" ] || fail "no log of the resubmitted task"
 "$FLATSIM" sweep-merge "$CLUSTER" >/dev/null || fail "sweep-merge after resubmission failed"
 cmp "$LOCAL/summary.csv" "$CLUSTER/summary.csv" || fail "summary.csv after --only-missing differs from the local run"
-NOTHING=$("$FLATSIM" sweep "$CLUSTER/sweep.toml" --out "$CLUSTER" --slurm --tasks "$SWEEP_TASKS" --only-missing --submit)
+NOTHING=$("$FLATSIM" sweep "$CLUSTER/sweep.toml" --out "$CLUSTER" --slurm --only-missing --submit)
 [ "$NOTHING" = "every point is done; nothing to submit" ] || fail "--only-missing on a complete study: $NOTHING"
 log "--only-missing resubmission merged byte-identical to the local run"
