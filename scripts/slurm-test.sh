@@ -395,8 +395,10 @@ done
 # A later edit of the original files must not change the running study.
 rm -r "$WORK/src"
 wait_for_job "$JOB" "$SWEEP_TASKS"
+# Each task's log ends with its shard's report: 3 of the 12 points, all run now.
 for task in 0 1 2 3; do
-    [ -s "$CLUSTER/logs/${JOB}_$task.out" ] || fail "no log $CLUSTER/logs/${JOB}_$task.out"
+    grep -q '^3 points: 3 run, 0 already done, 0 failed' "$CLUSTER/logs/${JOB}_$task.out" ||
+        fail "task $task did not run its 3 points; see $CLUSTER/logs/${JOB}_$task.out"
     [ "$(wc -l <"$CLUSTER/shards/$task/summary.csv")" = 4 ] || fail "shard $task should hold 3 points"
 done
 log "job $JOB completed"
@@ -420,7 +422,8 @@ JOB=$(submit "$CLUSTER/sweep.toml" --out "$CLUSTER" --slurm "${SLURM_OPTS[@]}" -
 grep -qx '#SBATCH --array=2' "$CLUSTER/sweep.sbatch" || fail "--only-missing should resubmit task 2 alone"
 log "resubmitted shard 2 as job $JOB"
 wait_for_job "$JOB" 1
-[ -s "$CLUSTER/logs/${JOB}_2.out" ] || fail "no log of the resubmitted task"
+grep -q '^3 points: 3 run, 0 already done, 0 failed' "$CLUSTER/logs/${JOB}_2.out" ||
+    fail "the resubmitted task did not rerun shard 2's 3 points; see $CLUSTER/logs/${JOB}_2.out"
 flatsim sweep-merge "$CLUSTER" >/dev/null || fail "sweep-merge after resubmission failed"
 cmp "$LOCAL/summary.csv" "$CLUSTER/summary.csv" || fail "summary.csv after --only-missing differs from the local run"
 NOTHING=$(flatsim sweep "$CLUSTER/sweep.toml" --out "$CLUSTER" --slurm --only-missing --submit)
