@@ -210,8 +210,8 @@ if [ -n "${FLATSIM_BIN:-}" ]; then
 else
     log "building flatsim (cargo build --release -p cli)"
     (cd "$ROOT" && timeout 1800 cargo build --release -q -p cli) || fail "cargo build --release -p cli failed"
-    FLATSIM="${CARGO_TARGET_DIR:-$ROOT/target}/release/flatsim"
-    FLATSIM=$(realpath "$FLATSIM")
+    # A relative CARGO_TARGET_DIR is relative to where cargo ran.
+    FLATSIM=$(cd "$ROOT" && realpath "${CARGO_TARGET_DIR:-target}/release/flatsim")
 fi
 [ -x "$FLATSIM" ] || fail "flatsim binary $FLATSIM is not executable"
 # Every flatsim call here takes well under a second; bound it all the same.
