@@ -1,25 +1,18 @@
 //! Output files: atomic writes and the CSV formats of design §8.
 
 mod atomic;
-<<<<<<< HEAD
 // stats.csv and traces are written by `flatsim run` (the simulator driver, in progress).
 #[allow(dead_code)]
 mod stats;
-=======
 mod stdout;
->>>>>>> slurm
 mod summary;
 #[allow(dead_code)]
 mod trace;
 
-<<<<<<< HEAD
 pub use atomic::{write_atomic, AtomicFile};
 #[allow(unused_imports)]
 pub use stats::{stats_csv, STATS_COLUMNS};
-=======
-pub use atomic::write_atomic;
 pub use stdout::print_until_closed;
->>>>>>> slurm
 pub use summary::{SummaryRow, SUMMARY_COLUMNS};
 #[allow(unused_imports)]
 pub use trace::{CsvTraceSink, PerfettoSink};
