@@ -49,6 +49,12 @@ pub fn resolve_plan(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<
     mapping::resolve(hw, w, spec)
 }
 
+/// The fixed-mapping plan of the flags with its footprint, without refusing
+/// a plan that does not fit (for `--emit footprint`).
+pub fn plan_with_footprint(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<(Plan, Footprint), CompileError> {
+    mapping::candidate(hw, w, spec)
+}
+
 /// Every candidate of the search, fitting plans first, fastest first.
 pub fn rank_plans(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Ranked>, CompileError> {
     mapping::rank(hw, w, spec)

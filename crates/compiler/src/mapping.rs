@@ -120,6 +120,14 @@ fn refusal(plan: &Plan, fp: &Footprint, allow_spill: bool) -> CompileError {
     }
 }
 
+/// The plan the flags and defaults describe (fixed mapping), with its
+/// footprint, whether or not it fits.
+pub fn candidate(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<(Plan, Footprint), CompileError> {
+    check_flags(spec)?;
+    let p = problem(hw, w);
+    Ok(finish(hw, &p, base_plan(hw, &p, spec), spec.spill || w.spill, spec.cols))
+}
+
 /// The plan to compile: the flags and defaults (`--mapping` fixed) or the
 /// best-ranked fitting candidate (`--mapping auto`). Refuses a plan that
 /// does not fit, with the numbers.
