@@ -9,12 +9,17 @@ use isa::{DmaDir, Instr, Program, TensorRole};
 
 /// A 4×4 array with `sram_bytes` of SRAM in 4 banks of 16 bytes.
 pub fn tiny_hw(sram_bytes: u64) -> HwConfig {
+    tiny_hw_banked(sram_bytes, 4, 16)
+}
+
+/// A 4×4 array with `sram_bytes` of SRAM in `banks` banks of `width` bytes.
+pub fn tiny_hw_banked(sram_bytes: u64, banks: u64, width: u64) -> HwConfig {
     let overrides = [
         "pe_array.rows=4".to_string(),
         "pe_array.cols=4".into(),
         format!("sram.capacity_bytes={sram_bytes}"),
-        "sram.banks=4".into(),
-        "sram.bank_width_bytes=16".into(),
+        format!("sram.banks={banks}"),
+        format!("sram.bank_width_bytes={width}"),
         "vector.lanes=4".into(),
     ];
     HwConfig::parse("<edge>", hwconfig::builtin_preset("edge").unwrap(), &overrides).unwrap()
