@@ -35,7 +35,11 @@ fn flat_footprints_match_table_2() {
                 let bytes = elements * 2;
                 let total: u64 = column(&row, "footprint_bytes").parse().unwrap();
                 let extra: u64 = column(&row, "extra_bytes").parse().unwrap();
-                assert_eq!(column(&row, "table2_bytes"), bytes.to_string(), "{model} N={n} {gran}: {row}");
+                assert_eq!(
+                    column(&row, "table2_bytes"),
+                    bytes.to_string(),
+                    "{model} N={n} {gran}: {row}"
+                );
                 assert_eq!(total - extra, bytes, "{model} N={n} {gran}: {row}");
                 // The extras are the per-row maxima and sums: 2 elements per score row.
                 let score_rows = match gran {
@@ -59,8 +63,15 @@ fn flash_footprint_is_independent_of_n() {
         .iter()
         .map(|&n| {
             let w = Workload::load("bert", None, Some(n)).unwrap();
-            let spec = DataflowSpec { rows: Some(64), cols: Some(64), ..DataflowSpec::new(Dataflow::Flash) };
-            compiler::plan_with_footprint(&hw, &w, &spec).unwrap().1.total_bytes()
+            let spec = DataflowSpec {
+                rows: Some(64),
+                cols: Some(64),
+                ..DataflowSpec::new(Dataflow::Flash)
+            };
+            compiler::plan_with_footprint(&hw, &w, &spec)
+                .unwrap()
+                .1
+                .total_bytes()
         })
         .collect();
     assert!(fps.windows(2).all(|p| p[0] == p[1]), "{fps:?}");
@@ -70,11 +81,21 @@ fn flash_footprint_is_independent_of_n() {
 fn refusal_names_required_and_available_bytes() {
     let hw = HwConfig::edge();
     let w = Workload::load("bert", None, Some(4096)).unwrap();
-    let spec = DataflowSpec { gran: Some(Gran::H), ..DataflowSpec::new(Dataflow::Flat) };
-    let err = compiler::resolve_plan(&hw, &w, &spec).unwrap_err().to_string();
+    let spec = DataflowSpec {
+        gran: Some(Gran::H),
+        ..DataflowSpec::new(Dataflow::Flat)
+    };
+    let err = compiler::resolve_plan(&hw, &w, &spec)
+        .unwrap_err()
+        .to_string();
     // H: 8·4096·64 + 4096² elements = 37.7 MB of 2-byte elements, + 2·4096·2 bytes of extras.
     let required = (8 * 4096 * 64 + 4096 * 4096) * 2 + 2 * 4096 * 2;
-    assert!(err.contains(&format!("needs {required} bytes of SRAM, 524288 are available")), "{err}");
+    assert!(
+        err.contains(&format!(
+            "needs {required} bytes of SRAM, 524288 are available"
+        )),
+        "{err}"
+    );
     assert!(err.contains("spill = true"), "{err}");
 }
 
@@ -82,13 +103,25 @@ fn refusal_names_required_and_available_bytes() {
 fn auto_mapping_ranks_fitting_plans_by_estimate() {
     let hw = HwConfig::parse("cloud", hwconfig::builtin_preset("cloud").unwrap(), &[]).unwrap();
     let w = Workload::load("bert", Some(1), Some(4096)).unwrap();
-    let spec = DataflowSpec { mapping: Mapping::Auto, ..DataflowSpec::new(Dataflow::Flat) };
+    let spec = DataflowSpec {
+        mapping: Mapping::Auto,
+        ..DataflowSpec::new(Dataflow::Flat)
+    };
     let ranked = compiler::rank_plans(&hw, &w, &spec).unwrap();
-    let fitting: Vec<u64> = ranked.iter().filter_map(|r| r.estimate.map(|e| e.cycles)).collect();
+    let fitting: Vec<u64> = ranked
+        .iter()
+        .filter_map(|r| r.estimate.map(|e| e.cycles))
+        .collect();
     assert!(!fitting.is_empty());
-    assert!(fitting.windows(2).all(|p| p[0] <= p[1]), "sorted by estimate");
+    assert!(
+        fitting.windows(2).all(|p| p[0] <= p[1]),
+        "sorted by estimate"
+    );
     // Fitting plans come first; the rest do not fit.
-    let first_refused = ranked.iter().position(|r| r.estimate.is_none()).unwrap_or(ranked.len());
+    let first_refused = ranked
+        .iter()
+        .position(|r| r.estimate.is_none())
+        .unwrap_or(ranked.len());
     assert!(ranked[first_refused..].iter().all(|r| !r.footprint.fits()));
     assert!(ranked[..first_refused].iter().all(|r| r.footprint.fits()));
     let best = compiler::resolve_plan(&hw, &w, &spec).unwrap();

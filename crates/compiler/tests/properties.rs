@@ -18,7 +18,13 @@ fn dataflow_spec() -> impl Strategy<Value = compiler::DataflowSpec> {
             spill
         )),
         (1u64..7, 1u64..7).prop_map(|(r, c)| spec(Dataflow::Flash, None, Some(r), Some(c), false)),
-        (1u64..7, 1u64..7).prop_map(|(r, c)| spec(Dataflow::Unfused, None, Some(r), Some(c), false)),
+        (1u64..7, 1u64..7).prop_map(|(r, c)| spec(
+            Dataflow::Unfused,
+            None,
+            Some(r),
+            Some(c),
+            false
+        )),
     ]
 }
 
@@ -66,8 +72,16 @@ proptest! {
 fn streams_are_deterministic_and_repeatable() {
     let w = Workload::new("p", 2, 3, 9, 4);
     let hw = tiny_hw(1 << 16);
-    let (_, a) = compile(&hw, &w, &spec(Dataflow::Flash, None, Some(4), Some(3), false));
-    let (_, b) = compile(&hw, &w, &spec(Dataflow::Flash, None, Some(4), Some(3), false));
+    let (_, a) = compile(
+        &hw,
+        &w,
+        &spec(Dataflow::Flash, None, Some(4), Some(3), false),
+    );
+    let (_, b) = compile(
+        &hw,
+        &w,
+        &spec(Dataflow::Flash, None, Some(4), Some(3), false),
+    );
     assert_eq!(isa::print(&a), isa::print(&b));
     assert_eq!(a, a.materialize());
 }

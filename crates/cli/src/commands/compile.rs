@@ -56,7 +56,11 @@ impl DataflowArgs {
             gran: self.gran,
             rows: self.rows,
             cols: self.cols,
-            mapping: if self.mapping == "auto" { Mapping::Auto } else { Mapping::Fixed },
+            mapping: if self.mapping == "auto" {
+                Mapping::Auto
+            } else {
+                Mapping::Fixed
+            },
             spill: self.spill,
         }
     }
@@ -102,10 +106,17 @@ pub fn run(args: &CompileArgs, overrides: &[String]) -> CliResult {
         Emit::Footprint => {
             let problem = compiler::problem(&hw, &w);
             let text = match spec.mapping {
-                Mapping::Auto => compiler::report::ranking_csv(&compiler::rank_plans(&hw, &w, &spec).map_err(bad)?, &problem),
+                Mapping::Auto => compiler::report::ranking_csv(
+                    &compiler::rank_plans(&hw, &w, &spec).map_err(bad)?,
+                    &problem,
+                ),
                 Mapping::Fixed => {
                     let (plan, fp) = compiler::plan_with_footprint(&hw, &w, &spec).map_err(bad)?;
-                    format!("{}\n{}\n", compiler::report::FOOTPRINT_HEADER, compiler::report::footprint_row(&plan, &fp, &problem, None))
+                    format!(
+                        "{}\n{}\n",
+                        compiler::report::FOOTPRINT_HEADER,
+                        compiler::report::footprint_row(&plan, &fp, &problem, None)
+                    )
                 }
             };
             out.write_all(text.as_bytes()).map_err(io)?;
@@ -122,7 +133,8 @@ pub fn run(args: &CompileArgs, overrides: &[String]) -> CliResult {
         Emit::Summary => {
             let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
             let program = compiler::compile(&hw, &w, &plan).map_err(bad)?;
-            out.write_all(compiler::report::summary_csv(&plan, &program.summary()).as_bytes()).map_err(io)?;
+            out.write_all(compiler::report::summary_csv(&plan, &program.summary()).as_bytes())
+                .map_err(io)?;
         }
     }
     out.flush().map_err(io)
