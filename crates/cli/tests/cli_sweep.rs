@@ -156,9 +156,110 @@ fn slurm_script_is_written_with_the_binary_copy() {
     assert!(text.contains("submit with: sbatch"), "{text}");
     let script = std::fs::read_to_string(out.join("sweep.sbatch")).unwrap();
     assert!(
-        script.contains("#SBATCH --array=0-3") && script.contains("#SBATCH --partition=debug"),
+        script.contains("#SBATCH --array=0-3\n")
+            && script.contains("#SBATCH --partition='debug'\n"),
         "{script}"
     );
     assert!(out.join("bin/flatsim").exists());
     assert!(out.join("sweep.toml").exists());
+}
+
+#[test]
+fn only_missing_resubmits_the_incomplete_shards_of_the_studys_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = write_sweep(dir.path());
+    let out = dir.path().join("study");
+    let out_s = out.to_string_lossy().into_owned();
+    let stored = out.join("sweep.toml").to_string_lossy().into_owned();
+    ok(&flatsim(&[
+        "sweep", &sweep, "--out", &out_s, "--slurm", "--tasks", "3",
+    ]));
+    // Shards 0 and 2 of 3 finish; shard 1 never ran.
+    for shard in ["0/3", "2/3"] {
+        ok(&flatsim(&[
+            "sweep", &stored, "--out", &out_s, "--shard", shard,
+        ]));
+    }
+    // No --tasks: the study's 3-way split, not the default 4.
+    let text = ok(&flatsim(&[
+        "sweep",
+        &stored,
+        "--out",
+        &out_s,
+        "--slurm",
+        "--only-missing",
+    ]));
+    assert!(text.contains("in 1 tasks"), "{text}");
+    let script = std::fs::read_to_string(out.join("sweep.sbatch")).unwrap();
+    assert!(script.contains("#SBATCH --array=1\n"), "{script}");
+    assert!(
+        script.contains("--shard \"$SLURM_ARRAY_TASK_ID/3\""),
+        "{script}"
+    );
+    assert!(
+        script.contains("#SBATCH --job-name='flatsim-study'\n"),
+        "{script}"
+    );
+    let other_split = flatsim(&[
+        "sweep",
+        &stored,
+        "--out",
+        &out_s,
+        "--slurm",
+        "--tasks",
+        "4",
+        "--only-missing",
+    ]);
+    assert_eq!(other_split.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other_split.stderr).contains("3-way split"));
+
+    ok(&flatsim(&[
+        "sweep", &stored, "--out", &out_s, "--shard", "1/3",
+    ]));
+    let done = ok(&flatsim(&[
+        "sweep",
+        &stored,
+        "--out",
+        &out_s,
+        "--slurm",
+        "--only-missing",
+    ]));
+    assert_eq!(done, "every point is done; nothing to submit\n");
+}
+
+#[test]
+fn dry_run_into_a_closed_pipe_ends_quietly() {
+    // `flatsim sweep FILE --dry-run | head` closes the pipe after one line;
+    // the listing (far more than a pipe buffer) must stop without a panic.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.toml");
+    let m: Vec<String> = (1..=3000).map(|m| m.to_string()).collect();
+    std::fs::write(
+        &path,
+        format!(
+            "version = 1\ncommand = \"gemm\"\n[base]\nhw = \"edge\"\nk = 8\nn = 8\n[axes]\nm = [{}]\npe_dataflow = [\"os\", \"ws\", \"is\"]\n",
+            m.join(", ")
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flatsim"))
+        .args(["sweep", &path.to_string_lossy(), "--dry-run"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(first, "9000 points of `flatsim gemm`\n");
+    assert!(
+        output.status.success(),
+        "{:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

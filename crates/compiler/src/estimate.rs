@@ -50,21 +50,49 @@ pub fn dram_bytes_per_s(hw: &HwConfig) -> f64 {
 }
 
 /// The estimate of a census with the given GEMM dataflows.
-pub fn estimate(hw: &HwConfig, census: &Census, l_dataflow: PeDataflow, a_dataflow: PeDataflow) -> Estimate {
-    let array = ArrayShape { rows: hw.pe_array.rows, cols: hw.pe_array.cols };
+pub fn estimate(
+    hw: &HwConfig,
+    census: &Census,
+    l_dataflow: PeDataflow,
+    a_dataflow: PeDataflow,
+) -> Estimate {
+    let array = ArrayShape {
+        rows: hw.pe_array.rows,
+        cols: hw.pe_array.cols,
+    };
     let pe_cycles = census
         .gemms
         .iter()
         .map(|(&(m, k, n, is_l), &count)| {
             let df = if is_l { l_dataflow } else { a_dataflow };
-            GemmTiming::new(array, df, hw.pe_array.fold_overlap, GemmShape { m, k, n }).total_cycles * count
+            GemmTiming::new(array, df, hw.pe_array.fold_overlap, GemmShape { m, k, n }).total_cycles
+                * count
         })
         .sum();
-    let vector_cycles = if hw.vector.ideal { 0 } else { census.vector_ops.cycles(hw.vector.lanes, &hw.vector.op_cycles) };
+    let vector_cycles = if hw.vector.ideal {
+        0
+    } else {
+        census
+            .vector_ops
+            .cycles(hw.vector.lanes, &hw.vector.op_cycles)
+    };
     let bytes = (census.dram_read_bytes + census.dram_write_bytes) as f64;
     let dram_cycles = (bytes / dram_bytes_per_s(hw) * hw.clock_hz()).ceil() as u64;
-    let (cycles, bound) = [(pe_cycles, Bound::Pe), (vector_cycles, Bound::Vector), (dram_cycles, Bound::Dram)]
-        .into_iter()
-        .fold((0, Bound::Pe), |best, x| if x.0 > best.0 { x } else { best });
-    Estimate { pe_cycles, vector_cycles, dram_cycles, cycles, bound }
+    let (cycles, bound) = [
+        (pe_cycles, Bound::Pe),
+        (vector_cycles, Bound::Vector),
+        (dram_cycles, Bound::Dram),
+    ]
+    .into_iter()
+    .fold(
+        (0, Bound::Pe),
+        |best, x| if x.0 > best.0 { x } else { best },
+    );
+    Estimate {
+        pe_cycles,
+        vector_cycles,
+        dram_cycles,
+        cycles,
+        bound,
+    }
 }

@@ -44,17 +44,30 @@ impl Footprint {
             Ok(table) => (Some(table.allocated_bytes()), None),
             Err(e) => (None, Some(e)),
         };
-        Footprint { tensors, capacity_bytes: sram.capacity_bytes, allocated_bytes, refusal }
+        Footprint {
+            tensors,
+            capacity_bytes: sram.capacity_bytes,
+            allocated_bytes,
+            refusal,
+        }
     }
 
     /// Bytes of the tensors Table 2 counts.
     pub fn main_bytes(&self) -> u64 {
-        self.tensors.iter().filter(|t| !t.extra).map(|t| t.bytes).sum()
+        self.tensors
+            .iter()
+            .filter(|t| !t.extra)
+            .map(|t| t.bytes)
+            .sum()
     }
 
     /// Bytes of the extras (softmax statistics).
     pub fn extra_bytes(&self) -> u64 {
-        self.tensors.iter().filter(|t| t.extra).map(|t| t.bytes).sum()
+        self.tensors
+            .iter()
+            .filter(|t| t.extra)
+            .map(|t| t.bytes)
+            .sum()
     }
 
     /// Everything live: Table 2's tensors plus extras.

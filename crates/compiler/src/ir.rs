@@ -100,7 +100,9 @@ pub enum Tensor {
     /// The spilled scores `[B, H, N, N]`.
     Scores,
     /// Keys in blocks while `c < chunks`, then values: K chunk `c`, then V chunk `c − chunks`.
-    KeysThenValues { chunks: u64 },
+    KeysThenValues {
+        chunks: u64,
+    },
 }
 
 /// A tile of a DRAM tensor.
@@ -241,8 +243,15 @@ impl Cond {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stmt {
     /// An inner loop (over the heads a tile spans).
-    For { var: Var, extent: u64, body: Vec<Stmt> },
-    When { cond: Cond, body: Vec<Stmt> },
+    For {
+        var: Var,
+        extent: u64,
+        body: Vec<Stmt>,
+    },
+    When {
+        cond: Cond,
+        body: Vec<Stmt>,
+    },
     /// Runs one step later, with the previous step's indices (software
     /// pipelining: the PE array computes the next block's scores before
     /// this block's P·V); after the last step it runs once more.
@@ -367,7 +376,9 @@ impl LoopNest {
                     };
                     writeln!(f, "{word} {} -> {}", l.slice, self.buffer(l.buf).name)?;
                 }
-                Stmt::Store(st) => writeln!(f, "store {} -> {}", self.buffer(st.buf).name, st.slice)?,
+                Stmt::Store(st) => {
+                    writeln!(f, "store {} -> {}", self.buffer(st.buf).name, st.slice)?
+                }
                 Stmt::Gemm(g) => {
                     let op = match g.accumulate {
                         Accumulate::Never => "=".to_string(),
@@ -428,7 +439,12 @@ impl fmt::Display for LoopNest {
                 .phases
                 .iter()
                 .find(|ph| ph.loops.len() >= b.key_depth)
-                .map(|ph| ph.loops[..b.key_depth].iter().map(|(v, _)| v.name()).collect())
+                .map(|ph| {
+                    ph.loops[..b.key_depth]
+                        .iter()
+                        .map(|(v, _)| v.name())
+                        .collect()
+                })
                 .unwrap_or_default();
             writeln!(
                 f,

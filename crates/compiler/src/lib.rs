@@ -36,7 +36,12 @@ pub enum CompileError {
     #[error("{flag}: {reason}")]
     Flag { flag: String, reason: String },
     #[error("plan `{plan}` does not fit: it needs {required_bytes} bytes of SRAM, {capacity_bytes} are available; {detail}")]
-    DoesNotFit { plan: String, required_bytes: u64, capacity_bytes: u64, detail: String },
+    DoesNotFit {
+        plan: String,
+        required_bytes: u64,
+        capacity_bytes: u64,
+        detail: String,
+    },
 }
 
 /// The attention problem of `w` on `hw`, in elements.
@@ -45,12 +50,30 @@ pub fn problem(hw: &HwConfig, w: &Workload) -> ir::Problem {
 }
 
 /// The plan the flags ask for (see [`mapping`](crate::rank_plans) for `--mapping auto`).
-pub fn resolve_plan(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Plan, CompileError> {
+pub fn resolve_plan(
+    hw: &HwConfig,
+    w: &Workload,
+    spec: &DataflowSpec,
+) -> Result<Plan, CompileError> {
     mapping::resolve(hw, w, spec)
 }
 
+/// The fixed-mapping plan of the flags with its footprint, without refusing
+/// a plan that does not fit (for `--emit footprint`).
+pub fn plan_with_footprint(
+    hw: &HwConfig,
+    w: &Workload,
+    spec: &DataflowSpec,
+) -> Result<(Plan, Footprint), CompileError> {
+    mapping::candidate(hw, w, spec)
+}
+
 /// Every candidate of the search, fitting plans first, fastest first.
-pub fn rank_plans(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Ranked>, CompileError> {
+pub fn rank_plans(
+    hw: &HwConfig,
+    w: &Workload,
+    spec: &DataflowSpec,
+) -> Result<Vec<Ranked>, CompileError> {
     mapping::rank(hw, w, spec)
 }
 

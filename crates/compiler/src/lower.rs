@@ -81,13 +81,15 @@ impl TokenPlan {
     /// DRAM, may conflict with.
     pub fn new(nest: &LoopNest) -> Self {
         let mut uses: BTreeMap<Target, BTreeSet<(Unit, bool)>> = BTreeMap::new();
-        fn walk(nest: &LoopNest, body: &[Stmt], uses: &mut BTreeMap<Target, BTreeSet<(Unit, bool)>>) {
+        fn walk(body: &[Stmt], uses: &mut BTreeMap<Target, BTreeSet<(Unit, bool)>>) {
             for s in body {
                 let mut add = |t: Target, u: Unit, w: bool| {
                     uses.entry(t).or_default().insert((u, w));
                 };
                 match s {
-                    Stmt::For { body, .. } | Stmt::When { body, .. } | Stmt::Delayed(body) => walk(nest, body, uses),
+                    Stmt::For { body, .. } | Stmt::When { body, .. } | Stmt::Delayed(body) => {
+                        walk(body, uses)
+                    }
                     Stmt::Load(l) => {
                         add(Target::Buffer(l.buf), Unit::Dma, true);
                         if l.slice.tensor == Tensor::Scores {
@@ -115,8 +117,8 @@ impl TokenPlan {
             }
         }
         for phase in &nest.phases {
-            walk(nest, &phase.prologue, &mut uses);
-            walk(nest, &phase.body, &mut uses);
+            walk(&phase.prologue, &mut uses);
+            walk(&phase.body, &mut uses);
         }
         let mut plan = TokenPlan::default();
         for (target, set) in &uses {
@@ -137,7 +139,8 @@ impl TokenPlan {
                         Target::Buffer(b) => format!("{}.{unit}", nest.buffer(*b).name),
                         Target::Scores => format!("S.{unit}"),
                     };
-                    plan.ids.insert((*target, unit), TokenId(plan.tokens.len() as u32));
+                    plan.ids
+                        .insert((*target, unit), TokenId(plan.tokens.len() as u32));
                     plan.tokens.push(isa::Token { name, unit });
                 }
             }
@@ -181,7 +184,12 @@ pub struct Ctx<'n> {
 }
 
 impl<'n> Ctx<'n> {
-    pub fn new(nest: &'n LoopNest, tokens: &'n TokenPlan, keep: Option<Unit>, census: bool) -> Self {
+    pub fn new(
+        nest: &'n LoopNest,
+        tokens: &'n TokenPlan,
+        keep: Option<Unit>,
+        census: bool,
+    ) -> Self {
         Ctx {
             nest,
             tokens,
@@ -246,11 +254,19 @@ impl<'n> Ctx<'n> {
             Span::All(_) => (0, Self::extent(&b.cols, env)),
             Span::Block(bl) => (bl.start(env), bl.len(env)),
         };
-        let head = if o.per_head { self.head_in(b.heads, env) } else { 0 };
+        let head = if o.per_head {
+            self.head_in(b.heads, env)
+        } else {
+            0
+        };
         let stride = Self::extent(&b.cols, env);
         let offset = ((head * max_rows + row0) * stride + col0) * eb;
         let tile = SramTile {
-            at: SramAddr { region: RegionId(o.buf.0 as u32), slot: self.slot(o.buf, env), offset_bytes: offset },
+            at: SramAddr {
+                region: RegionId(o.buf.0 as u32),
+                slot: self.slot(o.buf, env),
+                offset_bytes: offset,
+            },
             row_stride_bytes: stride * eb,
         };
         (tile, rows, cols)
@@ -262,7 +278,11 @@ impl<'n> Ctx<'n> {
         let u = unit.index();
         let mut waits: BTreeMap<TokenId, u64> = BTreeMap::new();
         for t in touches {
-            let h = self.hazards.get(&(t.target, t.key)).copied().unwrap_or_default();
+            let h = self
+                .hazards
+                .get(&(t.target, t.key))
+                .copied()
+                .unwrap_or_default();
             // PE and vector run one instruction at a time; DMA transfers overlap,
             // but two DMA writes never touch the same bytes unordered (parts are
             // disjoint, reuse waits for the readers in between).
@@ -305,10 +325,17 @@ impl<'n> Ctx<'n> {
             }
         }
         for t in touches {
-            let count = self.tokens.ids.get(&(t.target, unit)).map_or(0, |id| self.counts[id.0 as usize]);
+            let count = self
+                .tokens
+                .ids
+                .get(&(t.target, unit))
+                .map_or(0, |id| self.counts[id.0 as usize]);
             let h = self.hazards.entry((t.target, t.key)).or_default();
             if t.write {
-                *h = Hazard { write: Some((unit, count)), reads: [None; 3] };
+                *h = Hazard {
+                    write: Some((unit, count)),
+                    reads: [None; 3],
+                };
             } else {
                 h.reads[u] = Some(count);
             }
@@ -338,7 +365,9 @@ pub fn lower_stmts(ctx: &mut Ctx, body: &[Stmt], env: &Env) {
             // The walker runs delayed statements with the previous step's indices.
             Stmt::Delayed(_) => {}
             Stmt::Load(l) => lower_load(ctx, l, env),
-            Stmt::Store(st) => lower_transfer(ctx, DmaDir::Store, st.buf, &st.slice, env, env, None),
+            Stmt::Store(st) => {
+                lower_transfer(ctx, DmaDir::Store, st.buf, &st.slice, env, env, None)
+            }
             Stmt::Gemm(g) => lower_gemm(ctx, g, env),
             Stmt::Vector(v) => lower_vector(ctx, v, env),
         }
@@ -383,7 +412,9 @@ fn lower_load(ctx: &mut Ctx, l: &Load, env: &Env) {
             }
         }
         LoadWhen::NextSpread => {
-            let Some(next) = next_key(ctx.loops, env, depth) else { return };
+            let Some(next) = next_key(ctx.loops, env, depth) else {
+                return;
+            };
             let parts: u64 = inner.iter().map(|&(_, e)| e).product();
             let part = inner.iter().fold(0, |acc, &(v, e)| acc * e + env.get(v));
             if ctx.census {
@@ -391,7 +422,15 @@ fn lower_load(ctx: &mut Ctx, l: &Load, env: &Env) {
                     lower_transfer(ctx, DmaDir::Load, l.buf, &l.slice, &next, &next, None);
                 }
             } else {
-                lower_transfer(ctx, DmaDir::Load, l.buf, &l.slice, &next, &next, Some((part, parts)));
+                lower_transfer(
+                    ctx,
+                    DmaDir::Load,
+                    l.buf,
+                    &l.slice,
+                    &next,
+                    &next,
+                    Some((part, parts)),
+                );
             }
         }
     }
@@ -399,7 +438,15 @@ fn lower_load(ctx: &mut Ctx, l: &Load, env: &Env) {
 
 /// DMA between `buf` (slot chosen at `buf_env`) and `slice` (at `env`);
 /// `part = (p, n)` moves only the p-th of n equal row ranges of a one-head slice.
-fn lower_transfer(ctx: &mut Ctx, dir: DmaDir, buf: BufId, slice: &Slice, env: &Env, buf_env: &Env, part: Option<(u64, u64)>) {
+fn lower_transfer(
+    ctx: &mut Ctx,
+    dir: DmaDir,
+    buf: BufId,
+    slice: &Slice,
+    env: &Env,
+    buf_env: &Env,
+    part: Option<(u64, u64)>,
+) {
     let p = ctx.nest.problem;
     let eb = ctx.eb();
     let b = ctx.nest.buffer(buf);
@@ -442,7 +489,8 @@ fn lower_transfer(ctx: &mut Ctx, dir: DmaDir, buf: BufId, slice: &Slice, env: &E
     let stride = Ctx::extent(&b.cols, buf_env);
     debug_assert_eq!(cols, stride, "a transfer fills whole buffer rows");
     let slot = ctx.slot(buf, buf_env);
-    let dram_at = |head: u64, row: u64| base + ((head * tensor_rows + row) * tensor_cols + col0) * eb;
+    let dram_at =
+        |head: u64, row: u64| base + ((head * tensor_rows + row) * tensor_cols + col0) * eb;
     let sram_at = |head: u64, row: u64| SramAddr {
         region: RegionId(buf.0 as u32),
         slot,
@@ -450,7 +498,9 @@ fn lower_transfer(ctx: &mut Ctx, dir: DmaDir, buf: BufId, slice: &Slice, env: &E
     };
     let buf_head0 = ctx.head_in(b.heads, env);
     // Whole rows of consecutive heads are contiguous in DRAM and in the buffer.
-    let contiguous = cols == tensor_cols && (nheads == 1 || rows == tensor_rows) && (nheads == 1 || max_rows == rows);
+    let contiguous = cols == tensor_cols
+        && (nheads == 1 || rows == tensor_rows)
+        && (nheads == 1 || max_rows == rows);
     let transfers: Vec<(u64, u64, u64)> = if contiguous {
         vec![(0, rows * nheads, row0)]
     } else {
@@ -458,10 +508,18 @@ fn lower_transfer(ctx: &mut Ctx, dir: DmaDir, buf: BufId, slice: &Slice, env: &E
     };
     for (i, n_rows, row) in transfers {
         let dram_head = head0 + i;
-        let mut touches = vec![Touch { target: Target::Buffer(buf), key: u64::from(slot), write: dir == DmaDir::Load }];
+        let mut touches = vec![Touch {
+            target: Target::Buffer(buf),
+            key: u64::from(slot),
+            write: dir == DmaDir::Load,
+        }];
         if tensor == Tensor::Scores {
             for h in dram_head..dram_head + if contiguous { nheads } else { 1 } {
-                touches.push(Touch { target: Target::Scores, key: h, write: dir == DmaDir::Store });
+                touches.push(Touch {
+                    target: Target::Scores,
+                    key: h,
+                    write: dir == DmaDir::Store,
+                });
             }
         }
         let instr = Instr::Dma(DmaInstr {
@@ -482,14 +540,38 @@ fn lower_gemm(ctx: &mut Ctx, g: &Gemm, env: &Env) {
     let (a, am, k) = ctx.operand(&g.a, env);
     let (b, br, bc) = ctx.operand(&g.b, env);
     debug_assert_eq!(am, m, "{}: A rows", g.what);
-    debug_assert_eq!(if g.b_transposed { (br, bc) } else { (bc, br) }, (n, k), "{}: B shape", g.what);
+    debug_assert_eq!(
+        if g.b_transposed { (br, bc) } else { (bc, br) },
+        (n, k),
+        "{}: B shape",
+        g.what
+    );
     let accumulate = match g.accumulate {
         Accumulate::Never => false,
         Accumulate::UnlessFirst(v, first) => env.get(v) != first,
     };
-    let touch = |o: &Operand, t: &SramTile, write| Touch { target: Target::Buffer(o.buf), key: u64::from(t.at.slot), write };
-    let touches = [touch(&g.a, &a, false), touch(&g.b, &b, false), touch(&g.out, &c, true)];
-    let instr = Instr::Pe(GemmInstr { m, k, n, a, b, b_transposed: g.b_transposed, c, accumulate, dataflow: g.dataflow, sync: Sync::default() });
+    let touch = |o: &Operand, t: &SramTile, write| Touch {
+        target: Target::Buffer(o.buf),
+        key: u64::from(t.at.slot),
+        write,
+    };
+    let touches = [
+        touch(&g.a, &a, false),
+        touch(&g.b, &b, false),
+        touch(&g.out, &c, true),
+    ];
+    let instr = Instr::Pe(GemmInstr {
+        m,
+        k,
+        n,
+        a,
+        b,
+        b_transposed: g.b_transposed,
+        c,
+        accumulate,
+        dataflow: g.dataflow,
+        sync: Sync::default(),
+    });
     ctx.emit(instr, &touches);
 }
 
@@ -497,24 +579,54 @@ fn lower_vector(ctx: &mut Ctx, v: &VectorStmt, env: &Env) {
     let (x, rows, cols) = ctx.operand(&v.x, env);
     let stat = |ctx: &Ctx, b: Option<BufId>| {
         let b = b.expect("the builder gives every vector operation its statistics");
-        SramAddr { region: RegionId(b.0 as u32), slot: ctx.slot(b, env), offset_bytes: 0 }
+        SramAddr {
+            region: RegionId(b.0 as u32),
+            slot: ctx.slot(b, env),
+            offset_bytes: 0,
+        }
     };
     let op = match v.kind {
-        VectorKind::RowMax => VectorOp::RowMax { max: stat(ctx, v.max) },
-        VectorKind::RunningMax => VectorOp::RunningMax { max: stat(ctx, v.max), factor: stat(ctx, v.factor) },
+        VectorKind::RowMax => VectorOp::RowMax {
+            max: stat(ctx, v.max),
+        },
+        VectorKind::RunningMax => VectorOp::RunningMax {
+            max: stat(ctx, v.max),
+            factor: stat(ctx, v.factor),
+        },
         VectorKind::ExpSum { rescale } => VectorOp::ExpSum {
             max: stat(ctx, v.max),
             sum: stat(ctx, v.sum),
             rescale: rescale.then(|| stat(ctx, v.factor)),
         },
-        VectorKind::Rescale => VectorOp::Rescale { factor: stat(ctx, v.factor) },
-        VectorKind::Divide => VectorOp::DivideRows { sum: stat(ctx, v.sum) },
+        VectorKind::Rescale => VectorOp::Rescale {
+            factor: stat(ctx, v.factor),
+        },
+        VectorKind::Divide => VectorOp::DivideRows {
+            sum: stat(ctx, v.sum),
+        },
     };
-    let mut touches = vec![Touch { target: Target::Buffer(v.x.buf), key: u64::from(x.at.slot), write: true }];
+    let mut touches = vec![Touch {
+        target: Target::Buffer(v.x.buf),
+        key: u64::from(x.at.slot),
+        write: true,
+    }];
     for b in [v.max, v.sum, v.factor].into_iter().flatten() {
-        touches.push(Touch { target: Target::Buffer(b), key: u64::from(ctx.slot(b, env)), write: true });
+        touches.push(Touch {
+            target: Target::Buffer(b),
+            key: u64::from(ctx.slot(b, env)),
+            write: true,
+        });
     }
-    ctx.emit(Instr::Vector(VectorInstr { op, rows, cols, x, sync: Sync::default() }), &touches);
+    ctx.emit(
+        Instr::Vector(VectorInstr {
+            op,
+            rows,
+            cols,
+            x,
+            sync: Sync::default(),
+        }),
+        &touches,
+    );
 }
 
 // ------------------------------------------------------------- the walker
@@ -541,18 +653,28 @@ pub struct Walker<'n> {
 
 impl<'n> Walker<'n> {
     pub fn new(nest: &'n LoopNest, tokens: &'n TokenPlan, keep: Option<Unit>) -> Self {
-        Walker { nest, ctx: Ctx::new(nest, tokens, keep, false), phase: 0, at: At::Start }
+        Walker {
+            nest,
+            ctx: Ctx::new(nest, tokens, keep, false),
+            phase: 0,
+            at: At::Start,
+        }
     }
 
     /// Lowers the next step into `ctx.out`; false when the nest is done.
     pub fn advance(&mut self) -> bool {
-        let Some(phase) = self.nest.phases.get(self.phase) else { return false };
+        let Some(phase) = self.nest.phases.get(self.phase) else {
+            return false;
+        };
         self.ctx.loops = &phase.loops;
         let first = Env { idx: [0; 4] };
         match self.at {
             At::Start => {
                 lower_stmts(&mut self.ctx, &phase.prologue, &first);
-                self.at = At::Step { env: first, prev: None };
+                self.at = At::Step {
+                    env: first,
+                    prev: None,
+                };
             }
             At::Step { env, prev } => {
                 // Body order with delayed statements interleaved at their place.
@@ -567,7 +689,10 @@ impl<'n> Walker<'n> {
                     }
                 }
                 self.at = match next_key(&phase.loops, &env, phase.loops.len()) {
-                    Some(next) => At::Step { env: next, prev: Some(env) },
+                    Some(next) => At::Step {
+                        env: next,
+                        prev: Some(env),
+                    },
                     None => At::Drain { last: env },
                 };
             }
@@ -616,7 +741,10 @@ pub struct Census {
 
 impl Census {
     pub fn macs(&self) -> u64 {
-        self.gemms.iter().map(|(&(m, k, n, _), &c)| m * k * n * c).sum()
+        self.gemms
+            .iter()
+            .map(|(&(m, k, n, _), &c)| m * k * n * c)
+            .sum()
     }
 
     fn add(&mut self, instr: &Instr, weight: u64) {
@@ -626,7 +754,12 @@ impl Census {
                 DmaDir::Load => self.dram_read_bytes += d.bytes() * weight,
                 DmaDir::Store => self.dram_write_bytes += d.bytes() * weight,
             },
-            Instr::Pe(g) => *self.gemms.entry((g.m, g.k, g.n, g.b_transposed)).or_default() += weight,
+            Instr::Pe(g) => {
+                *self
+                    .gemms
+                    .entry((g.m, g.k, g.n, g.b_transposed))
+                    .or_default() += weight
+            }
             Instr::Vector(v) => self.vector_ops.add_assign(&v.element_ops().scaled(weight)),
         }
     }
@@ -646,7 +779,10 @@ fn thresholds(body: &[Stmt], var: Var, out: &mut BTreeSet<u64>) {
                 }
                 thresholds(body, var, out);
             }
-            Stmt::Gemm(Gemm { accumulate: Accumulate::UnlessFirst(v, k), .. }) if *v == var => {
+            Stmt::Gemm(Gemm {
+                accumulate: Accumulate::UnlessFirst(v, k),
+                ..
+            }) if *v == var => {
                 out.extend([k.saturating_sub(1), *k, k + 1]);
             }
             _ => {}
@@ -657,7 +793,11 @@ fn thresholds(body: &[Stmt], var: Var, out: &mut BTreeSet<u64>) {
 /// `(representative, weight)` classes of `0..extent` that no condition splits.
 fn classes(extent: u64, cuts: &BTreeSet<u64>) -> Vec<(u64, u64)> {
     let mut points: BTreeSet<u64> = cuts.iter().copied().filter(|&c| c < extent).collect();
-    points.extend([0, 1, extent.saturating_sub(2), extent - 1].into_iter().filter(|&c| c < extent));
+    points.extend(
+        [0, 1, extent.saturating_sub(2), extent - 1]
+            .into_iter()
+            .filter(|&c| c < extent),
+    );
     let mut out = Vec::new();
     let points: Vec<u64> = points.into_iter().collect();
     for (i, &p) in points.iter().enumerate() {

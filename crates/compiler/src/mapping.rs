@@ -18,7 +18,13 @@ pub struct Ranked {
 }
 
 pub(crate) fn problem(hw: &HwConfig, w: &Workload) -> Problem {
-    Problem { batch: w.batch, heads: w.heads, seq_len: w.seq_len, head_dim: w.head_dim, element_bytes: hw.core.element_bytes }
+    Problem {
+        batch: w.batch,
+        heads: w.heads,
+        seq_len: w.seq_len,
+        head_dim: w.head_dim,
+        element_bytes: hw.core.element_bytes,
+    }
 }
 
 fn footprint(hw: &HwConfig, p: &Problem, plan: &Plan) -> Footprint {
@@ -26,7 +32,10 @@ fn footprint(hw: &HwConfig, p: &Problem, plan: &Plan) -> Footprint {
 }
 
 fn flag_error(flag: &str, reason: &str) -> CompileError {
-    CompileError::Flag { flag: flag.to_owned(), reason: reason.to_owned() }
+    CompileError::Flag {
+        flag: flag.to_owned(),
+        reason: reason.to_owned(),
+    }
 }
 
 fn check_flags(spec: &DataflowSpec) -> Result<(), CompileError> {
@@ -38,8 +47,14 @@ fn check_flags(spec: &DataflowSpec) -> Result<(), CompileError> {
     if spec.gran.is_some() && spec.dataflow != Dataflow::Flat {
         return Err(flag_error("--gran", "applies to --dataflow flat only"));
     }
-    if spec.dataflow == Dataflow::Flat && spec.rows.is_some() && spec.gran.is_some_and(|g| g != Gran::R) {
-        return Err(flag_error("--rows", "applies to --gran r only (m, b and h cover all N rows)"));
+    if spec.dataflow == Dataflow::Flat
+        && spec.rows.is_some()
+        && spec.gran.is_some_and(|g| g != Gran::R)
+    {
+        return Err(flag_error(
+            "--rows",
+            "applies to --gran r only (m, b and h cover all N rows)",
+        ));
     }
     Ok(())
 }
@@ -83,11 +98,27 @@ fn base_plan(hw: &HwConfig, p: &Problem, spec: &DataflowSpec) -> Plan {
         _ => spec.cols.unwrap_or(tile).min(n),
     };
     let df = hw.pe_array.dataflow;
-    Plan { dataflow: spec.dataflow, gran, rows, cols, l_dataflow: df, a_dataflow: df, spill: false, scores_in_sram: false, softmax_rows: rows }
+    Plan {
+        dataflow: spec.dataflow,
+        gran,
+        rows,
+        cols,
+        l_dataflow: df,
+        a_dataflow: df,
+        spill: false,
+        scores_in_sram: false,
+        softmax_rows: rows,
+    }
 }
 
 /// Completes `plan` (score placement, spilling) and returns it with its footprint.
-fn finish(hw: &HwConfig, p: &Problem, plan: Plan, allow_spill: bool, chunk: Option<u64>) -> (Plan, Footprint) {
+fn finish(
+    hw: &HwConfig,
+    p: &Problem,
+    plan: Plan,
+    allow_spill: bool,
+    chunk: Option<u64>,
+) -> (Plan, Footprint) {
     match plan.dataflow {
         Dataflow::Unfused => place_scores(hw, p, plan),
         Dataflow::Flash => (plan, footprint(hw, p, &plan)),
@@ -98,7 +129,9 @@ fn finish(hw: &HwConfig, p: &Problem, plan: Plan, allow_spill: bool, chunk: Opti
             }
             let spilled = Plan {
                 spill: true,
-                cols: chunk.unwrap_or_else(|| Plan::default_tile(hw, p.seq_len)).min(p.seq_len),
+                cols: chunk
+                    .unwrap_or_else(|| Plan::default_tile(hw, p.seq_len))
+                    .min(p.seq_len),
                 ..plan
             };
             (spilled, footprint(hw, p, &spilled))
@@ -116,8 +149,32 @@ fn refusal(plan: &Plan, fp: &Footprint, allow_spill: bool) -> CompileError {
         plan: plan.label(),
         required_bytes: fp.total_bytes(),
         capacity_bytes: fp.capacity_bytes,
-        detail: format!("{}{hint}", fp.refusal.as_ref().map(|e| e.to_string()).unwrap_or_default()),
+        detail: format!(
+            "{}{hint}",
+            fp.refusal
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        ),
     }
+}
+
+/// The plan the flags and defaults describe (fixed mapping), with its
+/// footprint, whether or not it fits.
+pub fn candidate(
+    hw: &HwConfig,
+    w: &Workload,
+    spec: &DataflowSpec,
+) -> Result<(Plan, Footprint), CompileError> {
+    check_flags(spec)?;
+    let p = problem(hw, w);
+    Ok(finish(
+        hw,
+        &p,
+        base_plan(hw, &p, spec),
+        spec.spill || w.spill,
+        spec.cols,
+    ))
 }
 
 /// The plan to compile: the flags and defaults (`--mapping` fixed) or the
@@ -154,7 +211,8 @@ pub fn resolve(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Plan,
 
 /// Powers of two from `lo` to `hi` (inclusive), plus `hi` itself.
 fn sizes(lo: u64, hi: u64) -> Vec<u64> {
-    let mut out: Vec<u64> = std::iter::successors(Some(lo.min(hi)), |&x| (x * 2 <= hi).then_some(x * 2)).collect();
+    let mut out: Vec<u64> =
+        std::iter::successors(Some(lo.min(hi)), |&x| (x * 2 <= hi).then_some(x * 2)).collect();
     if out.last() != Some(&hi) {
         out.push(hi);
     }
@@ -174,15 +232,29 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
     let base = base_plan(hw, &p, spec);
     match spec.dataflow {
         Dataflow::Flat => {
-            let grans = spec.gran.map_or(vec![Gran::M, Gran::B, Gran::H, Gran::R], |g| vec![g]);
+            let grans = spec
+                .gran
+                .map_or(vec![Gran::M, Gran::B, Gran::H, Gran::R], |g| vec![g]);
             for gran in grans {
-                let rows = if gran == Gran::R { fixed_or(spec.rows, sizes(16, n)) } else { vec![n] };
+                let rows = if gran == Gran::R {
+                    fixed_or(spec.rows, sizes(16, n))
+                } else {
+                    vec![n]
+                };
                 for r in rows {
-                    let plan = Plan { gran: Some(gran), rows: r, ..base };
+                    let plan = Plan {
+                        gran: Some(gran),
+                        rows: r,
+                        ..base
+                    };
                     tilings.push(plan);
                     if allow_spill {
                         for c in fixed_or(spec.cols, sizes(64, n)) {
-                            tilings.push(Plan { spill: true, cols: c, ..plan });
+                            tilings.push(Plan {
+                                spill: true,
+                                cols: c,
+                                ..plan
+                            });
                         }
                     }
                 }
@@ -191,7 +263,11 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
         Dataflow::Flash | Dataflow::Unfused => {
             for r in fixed_or(spec.rows, sizes(16, n.min(1024))) {
                 for c in fixed_or(spec.cols, sizes(16, n.min(4096))) {
-                    tilings.push(Plan { rows: r, cols: c, ..base });
+                    tilings.push(Plan {
+                        rows: r,
+                        cols: c,
+                        ..base
+                    });
                 }
             }
         }
@@ -203,21 +279,41 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
             _ => (tiling, footprint(hw, &p, &tiling)),
         };
         if !fp.fits() {
-            out.push(Ranked { plan, footprint: fp, estimate: None });
+            out.push(Ranked {
+                plan,
+                footprint: fp,
+                estimate: None,
+            });
             continue;
         }
         let nest = crate::build::loop_nest(&p, &plan);
         let c = census(&nest, &TokenPlan::new(&nest));
         for l in PeDataflow::ALL {
             for a in PeDataflow::ALL {
-                let plan = Plan { l_dataflow: *l, a_dataflow: *a, ..plan };
-                out.push(Ranked { plan, footprint: fp.clone(), estimate: Some(estimate(hw, &c, *l, *a)) });
+                let plan = Plan {
+                    l_dataflow: *l,
+                    a_dataflow: *a,
+                    ..plan
+                };
+                out.push(Ranked {
+                    plan,
+                    footprint: fp.clone(),
+                    estimate: Some(estimate(hw, &c, *l, *a)),
+                });
             }
         }
     }
     out.sort_by(|x, y| {
-        let key = |r: &Ranked| (r.estimate.is_none(), r.estimate.map_or(u64::MAX, |e| e.cycles), r.footprint.total_bytes());
-        key(x).cmp(&key(y)).then_with(|| x.plan.label().cmp(&y.plan.label()))
+        let key = |r: &Ranked| {
+            (
+                r.estimate.is_none(),
+                r.estimate.map_or(u64::MAX, |e| e.cycles),
+                r.footprint.total_bytes(),
+            )
+        };
+        key(x)
+            .cmp(&key(y))
+            .then_with(|| x.plan.label().cmp(&y.plan.label()))
     });
     Ok(out)
 }

@@ -90,7 +90,10 @@ impl Plan {
         if let Some(g) = self.gran {
             s.push_str(&format!(" gran={g}"));
         }
-        s.push_str(&format!(" rows={} cols={} l={} a={}", self.rows, self.cols, self.l_dataflow, self.a_dataflow));
+        s.push_str(&format!(
+            " rows={} cols={} l={} a={}",
+            self.rows, self.cols, self.l_dataflow, self.a_dataflow
+        ));
         if self.spill {
             s.push_str(" spill");
         }

@@ -3,7 +3,10 @@
 
 use crate::ir::{LoopNest, Problem, Stmt, Tensor};
 use crate::lower::{TokenPlan, Walker};
-use isa::{AllocError, DramLayout, Instr, Program, ProgramHeader, RegionAllocator, RegionTable, StreamSource, TensorRole, Unit};
+use isa::{
+    AllocError, DramLayout, Instr, Program, ProgramHeader, RegionAllocator, RegionTable,
+    StreamSource, TensorRole, Unit,
+};
 use std::sync::Arc;
 
 /// The DRAM layout: Q, K, V, O as `[B, H, N, d]`, then the spilled scores
@@ -11,11 +14,20 @@ use std::sync::Arc;
 pub fn dram_layout(p: &Problem, with_scores: bool) -> DramLayout {
     let mut layout = DramLayout::new(p.element_bytes);
     let qkvo = [p.batch, p.heads, p.seq_len, p.head_dim];
-    for (name, role) in [("Q", TensorRole::Q), ("K", TensorRole::K), ("V", TensorRole::V), ("O", TensorRole::O)] {
+    for (name, role) in [
+        ("Q", TensorRole::Q),
+        ("K", TensorRole::K),
+        ("V", TensorRole::V),
+        ("O", TensorRole::O),
+    ] {
         layout.push(name, role, qkvo);
     }
     if with_scores {
-        layout.push("S", TensorRole::Spill, [p.batch, p.heads, p.seq_len, p.seq_len]);
+        layout.push(
+            "S",
+            TensorRole::Spill,
+            [p.batch, p.heads, p.seq_len, p.seq_len],
+        );
     }
     layout
 }
@@ -39,7 +51,11 @@ fn uses_scores(body: &[Stmt]) -> bool {
 pub fn allocate(nest: &LoopNest, sram: &hwconfig::Sram) -> Result<RegionTable, AllocError> {
     let mut alloc = RegionAllocator::for_sram(sram);
     for b in &nest.buffers {
-        alloc.alloc(b.name, b.slot_elements(&nest.problem) * nest.problem.element_bytes, b.slots)?;
+        alloc.alloc(
+            b.name,
+            b.slot_elements(&nest.problem) * nest.problem.element_bytes,
+            b.slots,
+        )?;
     }
     Ok(alloc.into_table())
 }
@@ -60,7 +76,10 @@ impl StreamSource for NestSource {
 /// The program of `nest`, with its regions already placed.
 pub fn assemble(nest: LoopNest, regions: RegionTable, sram_capacity_bytes: u64) -> Program {
     let tokens = TokenPlan::new(&nest);
-    let spills = nest.phases.iter().any(|ph| uses_scores(&ph.body) || uses_scores(&ph.prologue));
+    let spills = nest
+        .phases
+        .iter()
+        .any(|ph| uses_scores(&ph.body) || uses_scores(&ph.prologue));
     let header = ProgramHeader {
         name: nest.title.clone(),
         element_bytes: nest.problem.element_bytes,

@@ -70,28 +70,50 @@ impl Workload {
 
     /// Parses workload TOML `text` read from `origin`; `batch` and
     /// `seq_len` (command-line flags) override the file.
-    pub fn parse(origin: &str, text: &str, batch: Option<u64>, seq_len: Option<u64>) -> Result<Self, ConfigError> {
+    pub fn parse(
+        origin: &str,
+        text: &str,
+        batch: Option<u64>,
+        seq_len: Option<u64>,
+    ) -> Result<Self, ConfigError> {
         let source = Source::parse(origin, text)?;
-        let keys: Vec<String> = WorkloadFile::all_keys().into_iter().map(|k| k.path).collect();
+        let keys: Vec<String> = WorkloadFile::all_keys()
+            .into_iter()
+            .map(|k| k.path)
+            .collect();
         source.reject_unknown_keys(&keys, &[])?;
         let file = WorkloadFile::resolve(&source)?;
         if file.hidden != file.heads * file.head_dim {
             return Err(ConfigError::new(
                 source.origin_of("hidden"),
                 "hidden",
-                format!("{} is not heads × head_dim = {} × {} = {}", file.hidden, file.heads, file.head_dim, file.heads * file.head_dim),
+                format!(
+                    "{} is not heads × head_dim = {} × {} = {}",
+                    file.hidden,
+                    file.heads,
+                    file.head_dim,
+                    file.heads * file.head_dim
+                ),
             ));
         }
         let flag = |name: &str, value: Option<u64>| -> Result<(), ConfigError> {
             match value {
-                Some(0) => Err(ConfigError::new(Origin::Override, name, "must be positive, found 0")),
+                Some(0) => Err(ConfigError::new(
+                    Origin::Override,
+                    name,
+                    "must be positive, found 0",
+                )),
                 _ => Ok(()),
             }
         };
         flag("--batch", batch)?;
         flag("--seq-len", seq_len)?;
         let seq_len = seq_len.or(file.seq_len).ok_or_else(|| {
-            ConfigError::new(source.origin_of("seq_len"), "seq_len", "required: give --seq-len or set seq_len in the workload file")
+            ConfigError::new(
+                source.origin_of("seq_len"),
+                "seq_len",
+                "required: give --seq-len or set seq_len in the workload file",
+            )
         })?;
         Ok(Workload {
             name: file.name,
@@ -112,11 +134,18 @@ impl Workload {
         match std::fs::read_to_string(Path::new(spec)) {
             Ok(text) => Self::parse(spec, &text, batch, seq_len),
             Err(err) => Err(ConfigError::new(
-                Origin::File { path: spec.to_owned(), line: None },
+                Origin::File {
+                    path: spec.to_owned(),
+                    line: None,
+                },
                 "",
                 format!(
                     "cannot read the workload file: {err} (built-in workloads: {})",
-                    BUILTIN_WORKLOADS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                    BUILTIN_WORKLOADS
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )),
         }
@@ -138,7 +167,10 @@ mod tests {
                 (w.hidden, w.heads, w.head_dim)
             })
             .collect();
-        assert_eq!(dims, vec![(768, 12, 64), (1024, 16, 64), (512, 8, 64), (2048, 16, 128)]);
+        assert_eq!(
+            dims,
+            vec![(768, 12, 64), (1024, 16, 64), (512, 8, 64), (2048, 16, 128)]
+        );
     }
 
     #[test]
@@ -154,14 +186,41 @@ mod tests {
     fn errors_name_file_line_key_reason() {
         let text = "name = \"x\"\nheads = 2\nhead_dim = 4\nhidden = 9\n";
         let err = Workload::parse("w.toml", text, None, Some(8)).unwrap_err();
-        assert_eq!(err.to_string(), "w.toml:4: key `hidden`: 9 is not heads × head_dim = 2 × 4 = 8");
-        let err = Workload::parse("w.toml", "name = \"x\"\nheads = 2\nhead_dim = 4\nhidden = 8\nhedas = 1\n", None, Some(8)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "w.toml:4: key `hidden`: 9 is not heads × head_dim = 2 × 4 = 8"
+        );
+        let err = Workload::parse(
+            "w.toml",
+            "name = \"x\"\nheads = 2\nhead_dim = 4\nhidden = 8\nhedas = 1\n",
+            None,
+            Some(8),
+        )
+        .unwrap_err();
         assert_eq!(err.key, "hedas");
         assert!(err.reason.contains("did you mean `heads`"), "{err}");
-        let err = Workload::parse("w.toml", "name = \"x\"\nheads = 2\nhead_dim = 4\nhidden = 8\n", None, None).unwrap_err();
+        let err = Workload::parse(
+            "w.toml",
+            "name = \"x\"\nheads = 2\nhead_dim = 4\nhidden = 8\n",
+            None,
+            None,
+        )
+        .unwrap_err();
         assert_eq!(err.key, "seq_len");
-        let err = Workload::parse("w.toml", "name = \"x\"\nheads = -2\nhead_dim = 4\nhidden = 8\n", None, Some(8)).unwrap_err();
-        assert_eq!((err.key.as_str(), err.origin.to_string().as_str()), ("heads", "w.toml:2"));
-        assert!(Workload::load("nonexistent.toml", None, Some(8)).unwrap_err().reason.contains("built-in workloads: bert"));
+        let err = Workload::parse(
+            "w.toml",
+            "name = \"x\"\nheads = -2\nhead_dim = 4\nhidden = 8\n",
+            None,
+            Some(8),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.key.as_str(), err.origin.to_string().as_str()),
+            ("heads", "w.toml:2")
+        );
+        assert!(Workload::load("nonexistent.toml", None, Some(8))
+            .unwrap_err()
+            .reason
+            .contains("built-in workloads: bert"));
     }
 }

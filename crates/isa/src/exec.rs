@@ -4,7 +4,9 @@
 //! verifier's order; the simulator's functional mode can apply
 //! [`Machine::execute`] at the cycle it deems an instruction done.
 
-use crate::{DmaDir, GemmInstr, Instr, Program, ProgramHeader, SramAddr, SramTile, VectorInstr, VectorOp};
+use crate::{
+    DmaDir, GemmInstr, Instr, Program, ProgramHeader, SramAddr, SramTile, VectorInstr, VectorOp,
+};
 
 /// SRAM and DRAM contents, one value per element.
 #[derive(Clone, Debug)]
@@ -31,7 +33,11 @@ impl Machine {
 
     /// Element index of an SRAM address.
     fn sram_index(&self, at: &SramAddr) -> usize {
-        let region = self.header.regions.get(at.region).expect("verified program");
+        let region = self
+            .header
+            .regions
+            .get(at.region)
+            .expect("verified program");
         (region.address(at.slot, at.offset_bytes) / self.eb()) as usize
     }
 
@@ -50,12 +56,10 @@ impl Machine {
                     let dram0 = ((d.dram_addr + r * d.dram_stride_bytes) / eb) as usize;
                     let s0 = sram0 + r as usize * cols;
                     match d.dir {
-                        DmaDir::Load => {
-                            self.sram[s0..s0 + cols].copy_from_slice(&self.dram[dram0..dram0 + cols])
-                        }
-                        DmaDir::Store => {
-                            self.dram[dram0..dram0 + cols].copy_from_slice(&self.sram[s0..s0 + cols])
-                        }
+                        DmaDir::Load => self.sram[s0..s0 + cols]
+                            .copy_from_slice(&self.dram[dram0..dram0 + cols]),
+                        DmaDir::Store => self.dram[dram0..dram0 + cols]
+                            .copy_from_slice(&self.sram[s0..s0 + cols]),
                     }
                 }
             }
@@ -84,7 +88,11 @@ impl Machine {
             for j in 0..g.n {
                 let at = self.tile_index(&g.c, i, j);
                 let value = out[(i * g.n + j) as usize];
-                self.sram[at] = if g.accumulate { self.sram[at] + value } else { value };
+                self.sram[at] = if g.accumulate {
+                    self.sram[at] + value
+                } else {
+                    value
+                };
             }
         }
     }
@@ -93,7 +101,10 @@ impl Machine {
         let stat = |m: &Machine, at: &SramAddr, row: u64| m.sram_index(at) + row as usize;
         for i in 0..v.rows {
             let cells: Vec<usize> = (0..v.cols).map(|j| self.tile_index(&v.x, i, j)).collect();
-            let row_max = cells.iter().map(|&c| self.sram[c]).fold(f64::NEG_INFINITY, f64::max);
+            let row_max = cells
+                .iter()
+                .map(|&c| self.sram[c])
+                .fold(f64::NEG_INFINITY, f64::max);
             match v.op {
                 VectorOp::RowMax { max } => {
                     let m = stat(self, &max, i);

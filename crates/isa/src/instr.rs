@@ -431,7 +431,9 @@ impl Pattern {
                 continue;
             }
             // rows j with qb + j·s < hi and qb + j·s + rb > lo
-            let first = (lo + 1).saturating_sub(qb + q.row_bytes).div_ceil(q.stride_bytes);
+            let first = (lo + 1)
+                .saturating_sub(qb + q.row_bytes)
+                .div_ceil(q.stride_bytes);
             if first >= q.rows {
                 continue;
             }

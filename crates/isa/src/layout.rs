@@ -58,7 +58,8 @@ impl DramTensor {
     pub fn address(&self, index: [u64; 4], element_bytes: u64) -> u64 {
         let [d0, d1, d2, d3] = self.dims;
         debug_assert!(index[0] < d0 && index[1] < d1 && index[2] < d2 && index[3] < d3);
-        self.base_bytes + (((index[0] * d1 + index[1]) * d2 + index[2]) * d3 + index[3]) * element_bytes
+        self.base_bytes
+            + (((index[0] * d1 + index[1]) * d2 + index[2]) * d3 + index[3]) * element_bytes
     }
 
     /// Bytes between consecutive rows (last dimension).
@@ -90,7 +91,9 @@ impl DramLayout {
         let base = self
             .tensors
             .last()
-            .map(|t| (t.base_bytes + self.bytes_of(t)).div_ceil(Self::ALIGN_BYTES) * Self::ALIGN_BYTES)
+            .map(|t| {
+                (t.base_bytes + self.bytes_of(t)).div_ceil(Self::ALIGN_BYTES) * Self::ALIGN_BYTES
+            })
             .unwrap_or(0);
         self.tensors.push(DramTensor {
             name: name.to_owned(),

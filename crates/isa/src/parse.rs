@@ -3,9 +3,9 @@
 
 use crate::text::MAGIC;
 use crate::{
-    DmaDir, DmaInstr, DramLayout, DramTensor, GemmInstr, Instr, PeDataflow, Program,
-    ProgramHeader, Region, RegionTable, SramAddr, SramTile, Sync, TensorRole, Token, TokenId, Unit,
-    VectorInstr, VectorOp, Wait,
+    DmaDir, DmaInstr, DramLayout, DramTensor, GemmInstr, Instr, PeDataflow, Program, ProgramHeader,
+    Region, RegionTable, SramAddr, SramTile, Sync, TensorRole, Token, TokenId, Unit, VectorInstr,
+    VectorOp, Wait,
 };
 use std::collections::BTreeMap;
 
@@ -144,7 +144,9 @@ impl Reader {
         let h = &mut self.header;
         let single = |rest: &[&str]| -> Result<u64> {
             match rest {
-                [v] => v.parse().map_err(|_| format!("expected an integer, found `{v}`")),
+                [v] => v
+                    .parse()
+                    .map_err(|_| format!("expected an integer, found `{v}`")),
                 _ => Err("expected one integer".into()),
             }
         };
@@ -179,7 +181,8 @@ impl Reader {
                 }
                 let mut f = Fields::new(fields)?;
                 let role = f.take("role")?;
-                let role = TensorRole::parse(role).ok_or_else(|| format!("unknown role `{role}`"))?;
+                let role =
+                    TensorRole::parse(role).ok_or_else(|| format!("unknown role `{role}`"))?;
                 let base_bytes = f.num("base")?;
                 let dims_text = f.take("dims")?;
                 let dims: Vec<u64> = dims_text

@@ -86,7 +86,10 @@ impl Program {
     pub fn dma(&self) -> impl Iterator<Item = DmaInstr> + '_ {
         self.stream(Unit::Dma).map(|i| match i {
             Instr::Dma(d) => d,
-            other => panic!("stream source yielded a {} instruction in the dma stream", other.unit()),
+            other => panic!(
+                "stream source yielded a {} instruction in the dma stream",
+                other.unit()
+            ),
         })
     }
 
@@ -94,7 +97,10 @@ impl Program {
     pub fn pe(&self) -> impl Iterator<Item = GemmInstr> + '_ {
         self.stream(Unit::Pe).map(|i| match i {
             Instr::Pe(g) => g,
-            other => panic!("stream source yielded a {} instruction in the pe stream", other.unit()),
+            other => panic!(
+                "stream source yielded a {} instruction in the pe stream",
+                other.unit()
+            ),
         })
     }
 
@@ -102,7 +108,10 @@ impl Program {
     pub fn vector(&self) -> impl Iterator<Item = VectorInstr> + '_ {
         self.stream(Unit::Vector).map(|i| match i {
             Instr::Vector(v) => v,
-            other => panic!("stream source yielded a {} instruction in the vector stream", other.unit()),
+            other => panic!(
+                "stream source yielded a {} instruction in the vector stream",
+                other.unit()
+            ),
         })
     }
 

@@ -134,7 +134,12 @@ impl RegionAllocator {
 
     /// Places `slots` slots of `slot_bytes` each at the lowest aligned
     /// address where they fit, or refuses with the numbers.
-    pub fn alloc(&mut self, name: &str, slot_bytes: u64, slots: u32) -> Result<RegionId, AllocError> {
+    pub fn alloc(
+        &mut self,
+        name: &str,
+        slot_bytes: u64,
+        slots: u32,
+    ) -> Result<RegionId, AllocError> {
         let stride = slot_bytes.div_ceil(self.alignment_bytes).max(1) * self.alignment_bytes;
         let wanted = stride * u64::from(slots);
         let holes = self.holes();
@@ -210,12 +215,21 @@ mod tests {
         a.free(b);
         let err = a.alloc("big", 300, 2).unwrap_err();
         assert_eq!(
-            (err.wanted_bytes, err.free_bytes, err.largest_free_bytes, err.capacity_bytes),
+            (
+                err.wanted_bytes,
+                err.free_bytes,
+                err.largest_free_bytes,
+                err.capacity_bytes
+            ),
             (1024, 512, 256, 1024)
         );
         assert!(err.to_string().contains("`big` needs 1024 bytes"), "{err}");
         // The freed hole is reused.
-        assert_eq!(a.alloc("d", 200, 1).map(|id| a.get(id).unwrap().offset_bytes), Ok(256));
+        assert_eq!(
+            a.alloc("d", 200, 1)
+                .map(|id| a.get(id).unwrap().offset_bytes),
+            Ok(256)
+        );
     }
 
     #[derive(Clone, Debug)]

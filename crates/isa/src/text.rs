@@ -18,9 +18,7 @@
 //! starting with `#` are comments. Streams print unit by unit (dma, pe,
 //! vector); each unit's lines keep their order.
 
-use crate::{
-    DmaDir, Instr, Program, ProgramHeader, SramAddr, SramTile, Sync, Unit, VectorOp,
-};
+use crate::{DmaDir, Instr, Program, ProgramHeader, SramAddr, SramTile, Sync, Unit, VectorOp};
 use std::fmt::Write as _;
 use std::io;
 
@@ -108,7 +106,13 @@ impl Names<'_> {
                 );
             }
             Instr::Vector(v) => {
-                let _ = write!(out, "vector {} rows={} cols={} x=", v.op.name(), v.rows, v.cols);
+                let _ = write!(
+                    out,
+                    "vector {} rows={} cols={} x=",
+                    v.op.name(),
+                    v.rows,
+                    v.cols
+                );
                 self.tile(&mut out, &v.x);
                 let mut stat = |key: &str, at: &SramAddr| {
                     let _ = write!(out, " {key}=");

@@ -91,7 +91,10 @@ fn check_regions(program: &Program) -> Result<(), VerifyError> {
     regions.sort_by_key(|r| r.offset_bytes);
     for r in &regions {
         if r.slot_stride_bytes < r.slot_bytes || r.slots == 0 {
-            return header_fail(format!("region `{}`: slot stride below slot size or no slots", r.name));
+            return header_fail(format!(
+                "region `{}`: slot stride below slot size or no slots",
+                r.name
+            ));
         }
         if r.end_bytes() > h.sram_capacity_bytes {
             return header_fail(format!(
@@ -104,14 +107,20 @@ fn check_regions(program: &Program) -> Result<(), VerifyError> {
     }
     for pair in regions.windows(2) {
         if pair[0].end_bytes() > pair[1].offset_bytes {
-            return header_fail(format!("regions `{}` and `{}` overlap", pair[0].name, pair[1].name));
+            return header_fail(format!(
+                "regions `{}` and `{}` overlap",
+                pair[0].name, pair[1].name
+            ));
         }
     }
     let mut tensors: Vec<_> = h.dram.tensors.iter().collect();
     tensors.sort_by_key(|t| t.base_bytes);
     for pair in tensors.windows(2) {
         if pair[0].base_bytes + h.dram.bytes_of(pair[0]) > pair[1].base_bytes {
-            return header_fail(format!("DRAM tensors `{}` and `{}` overlap", pair[0].name, pair[1].name));
+            return header_fail(format!(
+                "DRAM tensors `{}` and `{}` overlap",
+                pair[0].name, pair[1].name
+            ));
         }
     }
     Ok(())
@@ -127,21 +136,46 @@ fn static_pass(program: &Program) -> Result<Vec<u64>, VerifyError> {
         for (index, instr) in program.stream(unit).enumerate() {
             let index = index as u64;
             if instr.unit() != unit {
-                return fail(Rule::TokensDeclaredAndOwned, unit, index, format!("a {} instruction in the {unit} stream", instr.unit()));
+                return fail(
+                    Rule::TokensDeclaredAndOwned,
+                    unit,
+                    index,
+                    format!("a {} instruction in the {unit} stream", instr.unit()),
+                );
             }
             let sync = instr.sync();
             for &t in &sync.signal {
                 match h.token(t) {
-                    None => return fail(Rule::TokensDeclaredAndOwned, unit, index, format!("signals undeclared token #{}", t.0)),
+                    None => {
+                        return fail(
+                            Rule::TokensDeclaredAndOwned,
+                            unit,
+                            index,
+                            format!("signals undeclared token #{}", t.0),
+                        )
+                    }
                     Some(tok) if tok.unit != unit => {
-                        return fail(Rule::TokensDeclaredAndOwned, unit, index, format!("signals token `{}`, which belongs to the {} unit", tok.name, tok.unit))
+                        return fail(
+                            Rule::TokensDeclaredAndOwned,
+                            unit,
+                            index,
+                            format!(
+                                "signals token `{}`, which belongs to the {} unit",
+                                tok.name, tok.unit
+                            ),
+                        )
                     }
                     Some(_) => signals[t.0 as usize] += 1,
                 }
             }
             for w in &sync.wait {
                 if h.token(w.token).is_none() {
-                    return fail(Rule::TokensDeclaredAndOwned, unit, index, format!("waits for undeclared token #{}", w.token.0));
+                    return fail(
+                        Rule::TokensDeclaredAndOwned,
+                        unit,
+                        index,
+                        format!("waits for undeclared token #{}", w.token.0),
+                    );
                 }
                 let slot = &mut max_wait[w.token.0 as usize];
                 if w.count > *slot {
@@ -149,7 +183,15 @@ fn static_pass(program: &Program) -> Result<Vec<u64>, VerifyError> {
                     waits.push((unit, index, *w));
                 }
                 if w.count == 0 {
-                    return fail(Rule::WaitsSignalled, unit, index, format!("waits for `{}` >= 0, which is no wait", h.tokens[w.token.0 as usize].name));
+                    return fail(
+                        Rule::WaitsSignalled,
+                        unit,
+                        index,
+                        format!(
+                            "waits for `{}` >= 0, which is no wait",
+                            h.tokens[w.token.0 as usize].name
+                        ),
+                    );
                 }
             }
             check_bounds(program, unit, index, &instr)?;
@@ -162,38 +204,76 @@ fn static_pass(program: &Program) -> Result<Vec<u64>, VerifyError> {
                 Rule::WaitsSignalled,
                 unit,
                 index,
-                format!("waits for `{}` >= {} but it is signalled only {total} times", h.tokens[w.token.0 as usize].name, w.count),
+                format!(
+                    "waits for `{}` >= {} but it is signalled only {total} times",
+                    h.tokens[w.token.0 as usize].name, w.count
+                ),
             );
         }
     }
     Ok(signals)
 }
 
-fn check_bounds(program: &Program, unit: Unit, index: u64, instr: &Instr) -> Result<(), VerifyError> {
+fn check_bounds(
+    program: &Program,
+    unit: Unit,
+    index: u64,
+    instr: &Instr,
+) -> Result<(), VerifyError> {
     let h = &program.header;
     for access in instr.accesses(h.element_bytes) {
         let extent = access.pattern.extent_bytes();
         match access.place {
             Place::Sram(at) => {
                 let Some(region) = h.regions.get(at.region) else {
-                    return fail(Rule::RegionsInBounds, unit, index, format!("names unallocated region #{}", at.region.0));
+                    return fail(
+                        Rule::RegionsInBounds,
+                        unit,
+                        index,
+                        format!("names unallocated region #{}", at.region.0),
+                    );
                 };
                 if at.slot >= region.slots {
-                    return fail(Rule::RegionsInBounds, unit, index, format!("uses slot {} of region `{}`, which has {}", at.slot, region.name, region.slots));
+                    return fail(
+                        Rule::RegionsInBounds,
+                        unit,
+                        index,
+                        format!(
+                            "uses slot {} of region `{}`, which has {}",
+                            at.slot, region.name, region.slots
+                        ),
+                    );
                 }
                 if at.offset_bytes + extent > region.slot_bytes {
                     return fail(
                         Rule::RegionsInBounds,
                         unit,
                         index,
-                        format!("touches bytes {}..{} of region `{}`, whose slots hold {}", at.offset_bytes, at.offset_bytes + extent, region.name, region.slot_bytes),
+                        format!(
+                            "touches bytes {}..{} of region `{}`, whose slots hold {}",
+                            at.offset_bytes,
+                            at.offset_bytes + extent,
+                            region.name,
+                            region.slot_bytes
+                        ),
                     );
                 }
             }
             Place::Dram(addr) => {
-                let inside = h.dram.tensor_at(addr).filter(|t| addr + extent <= t.base_bytes + h.dram.bytes_of(t));
+                let inside = h
+                    .dram
+                    .tensor_at(addr)
+                    .filter(|t| addr + extent <= t.base_bytes + h.dram.bytes_of(t));
                 if extent > 0 && inside.is_none() {
-                    return fail(Rule::RegionsInBounds, unit, index, format!("touches DRAM bytes {addr}..{} outside every tensor", addr + extent));
+                    return fail(
+                        Rule::RegionsInBounds,
+                        unit,
+                        index,
+                        format!(
+                            "touches DRAM bytes {addr}..{} outside every tensor",
+                            addr + extent
+                        ),
+                    );
                 }
             }
         }
@@ -250,10 +330,16 @@ impl<'p> Execution<'p> {
     fn new(program: &'p Program, signals: Vec<u64>) -> Self {
         Execution {
             program,
-            streams: Unit::ALL.iter().map(|&u| program.stream(u).peekable()).collect(),
+            streams: Unit::ALL
+                .iter()
+                .map(|&u| program.stream(u).peekable())
+                .collect(),
             next_index: [0; 3],
             exhausted: [false; 3],
-            signal_clocks: signals.iter().map(|&n| Vec::with_capacity(n.min(1 << 16) as usize)).collect(),
+            signal_clocks: signals
+                .iter()
+                .map(|&n| Vec::with_capacity(n.min(1 << 16) as usize))
+                .collect(),
             last_start: [[0; 4]; 3],
             last_end: [[0; 4]; 3],
             recorded: Vec::new(),
@@ -299,11 +385,17 @@ impl<'p> Execution<'p> {
     }
 
     fn deadlock(&mut self) -> VerifyError {
-        let names = crate::text::Names { header: &self.program.header };
+        let names = crate::text::Names {
+            header: &self.program.header,
+        };
         let mut blocked = Vec::new();
         for unit in Unit::ALL {
             if let Some(head) = self.streams[unit.index()].peek() {
-                blocked.push(format!("{unit} #{}: {}", self.next_index[unit.index()], names.instr(head)));
+                blocked.push(format!(
+                    "{unit} #{}: {}",
+                    self.next_index[unit.index()],
+                    names.instr(head)
+                ));
             }
         }
         let unit = Unit::ALL.into_iter().find(|u| !self.exhausted[u.index()]);
@@ -311,7 +403,10 @@ impl<'p> Execution<'p> {
             rule: Rule::NoCycle,
             unit,
             index: unit.map(|u| self.next_index[u.index()]),
-            message: format!("every unit waits on another (deadlock): {}", blocked.join("; ")),
+            message: format!(
+                "every unit waits on another (deadlock): {}",
+                blocked.join("; ")
+            ),
         }
     }
 
@@ -324,7 +419,10 @@ impl<'p> Execution<'p> {
             _ => self.last_end[u],
         };
         for w in &instr.sync().wait {
-            join(&mut start, &self.signal_clocks[w.token.0 as usize][w.count as usize - 1]);
+            join(
+                &mut start,
+                &self.signal_clocks[w.token.0 as usize][w.count as usize - 1],
+            );
         }
         let mut end;
         match unit {
@@ -360,14 +458,20 @@ impl<'p> Execution<'p> {
             self.signal_clocks[t.0 as usize].push(end);
         }
         self.processed += 1;
-        if self.processed % 256 == 0 {
+        if self.processed.is_multiple_of(256) {
             self.prune();
         }
         Ok(())
     }
 
     /// Checks `instr`'s accesses against the recorded ones; returns them.
-    fn check_races(&self, unit: Unit, index: u64, instr: &Instr, start: &Clock) -> Result<Vec<(bool, u64, Access)>, VerifyError> {
+    fn check_races(
+        &self,
+        unit: Unit,
+        index: u64,
+        instr: &Instr,
+        start: &Clock,
+    ) -> Result<Vec<(bool, u64, Access)>, VerifyError> {
         let h = &self.program.header;
         let accesses = instr.accesses(h.element_bytes);
         let mut fresh = Vec::with_capacity(accesses.len());

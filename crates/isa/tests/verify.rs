@@ -41,7 +41,10 @@ fn rule1_tokens_declared_and_owned() {
     assert_eq!(rule_of(&[LOAD, GEMM, STORE]), None);
     // Rejected: the vector-owned token signalled by a pe instruction.
     let gemm = GEMM.replace("signal=b.pe", "signal=b.pe,b.vector");
-    assert_eq!(rule_of(&[LOAD, &gemm, STORE]), Some(Rule::TokensDeclaredAndOwned));
+    assert_eq!(
+        rule_of(&[LOAD, &gemm, STORE]),
+        Some(Rule::TokensDeclaredAndOwned)
+    );
 }
 
 #[test]
@@ -71,8 +74,14 @@ fn rule3_regions_in_bounds() {
     let store = STORE.replace("dram=4096", "dram=4100");
     assert_eq!(rule_of(&[LOAD, GEMM, &store]), Some(Rule::RegionsInBounds));
     // Rejected: a region table that overflows the SRAM.
-    let text = format!("{}{LOAD}\n", HEADER.replace("region b offset=128", "region b offset=224"));
-    assert_eq!(verify(&parse(&text).unwrap()).unwrap_err().rule, Rule::RegionsInBounds);
+    let text = format!(
+        "{}{LOAD}\n",
+        HEADER.replace("region b offset=128", "region b offset=224")
+    );
+    assert_eq!(
+        verify(&parse(&text).unwrap()).unwrap_err().rule,
+        Rule::RegionsInBounds
+    );
 }
 
 #[test]
@@ -112,7 +121,11 @@ fn errors_name_the_instruction() {
     let gemm = GEMM.replace(" wait=a.dma>=1", "");
     let err = verify(&program(&[LOAD, &gemm, STORE])).unwrap_err();
     assert_eq!((err.unit, err.index), (Some(isa::Unit::Pe), Some(0)));
-    assert!(err.to_string().starts_with("rule 5 violated at pe instruction 0"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("rule 5 violated at pe instruction 0"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -121,7 +134,10 @@ fn parse_errors_name_line_and_reason() {
     let err = parse(&text).unwrap_err();
     assert_eq!(err.line, HEADER.lines().count() + 2);
     assert!(err.reason.contains("missing key"), "{err}");
-    let err = parse(&format!("{HEADER}dma load dram=0 stride=8 rows=4 row_bytes=8 sram=zz[0]+0\n")).unwrap_err();
+    let err = parse(&format!(
+        "{HEADER}dma load dram=0 stride=8 rows=4 row_bytes=8 sram=zz[0]+0\n"
+    ))
+    .unwrap_err();
     assert!(err.reason.contains("unknown region `zz`"), "{err}");
     let err = parse(&format!("{HEADER}{LOAD} bogus=1\n")).unwrap_err();
     assert!(err.reason.contains("unknown key `bogus`"), "{err}");

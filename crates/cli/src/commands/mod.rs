@@ -1,6 +1,7 @@
 //! One module per subcommand; this file declares the command line and dispatches.
 
 mod common;
+mod compile;
 mod gemm;
 mod sweep;
 mod sweep_merge;
@@ -22,6 +23,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Compile a workload and dataflow: print the ISA, loop nest, footprint or summary.
+    Compile(compile::CompileArgs),
     /// Time one GEMM on the PE array.
     Gemm(gemm::GemmArgs),
     /// Run every point of a sweep file (parallel, resumable, shardable, or as a Slurm job array).
@@ -34,6 +37,7 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> CliResult {
     match cli.command {
+        Some(Command::Compile(args)) => compile::run(&args, &cli.set),
         Some(Command::Gemm(args)) => gemm::run(&args, &cli.set),
         Some(Command::Sweep(args)) => sweep::run(&args, &cli.set),
         Some(Command::SweepMerge(args)) => sweep_merge::run(&args),

@@ -6,7 +6,7 @@ use crate::error::{CliError, CliResult};
 use crate::output::SummaryRow;
 use crate::sweep::merge;
 use crate::sweep::runner::run_points;
-use crate::sweep::shard::Shard;
+use crate::sweep::shard::{recorded_count, Shard};
 use crate::sweep::slurm;
 use crate::sweep::spec::SweepSpec;
 use crate::sweep::stored;
@@ -32,9 +32,9 @@ pub struct SweepArgs {
     /// Write DIR/sweep.sbatch, a Slurm job array of --tasks shards, instead of running
     #[arg(long)]
     slurm: bool,
-    /// Array tasks (shards) of the Slurm job
-    #[arg(long, value_name = "N", default_value_t = 4, requires = "slurm")]
-    tasks: usize,
+    /// Array tasks (shards) of the Slurm job [default: the study's shard count, else 4]
+    #[arg(long, value_name = "N", requires = "slurm")]
+    tasks: Option<usize>,
     /// #SBATCH option KEY=VALUE (repeatable), e.g. time=02:00:00, mem=8G, partition=debug
     #[arg(long = "slurm-opt", value_name = "KEY=VALUE", requires = "slurm")]
     slurm_opt: Vec<String>,
@@ -65,15 +65,19 @@ pub fn run_point(command: &str, args: &[String]) -> anyhow::Result<SummaryRow> {
 pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
     let spec = SweepSpec::load(&args.file).map_err(CliError::bad_input)?;
     if args.dry_run {
-        println!(
-            "{} points of `flatsim {}`",
+        let mut listing = format!(
+            "{} points of `flatsim {}`\n",
             spec.point_count(),
             spec.command
         );
         for point in spec.points() {
-            println!("{}\t{}", point.index, spec.run_arguments(&point).join(" "));
+            listing.push_str(&format!(
+                "{}\t{}\n",
+                point.index,
+                spec.run_arguments(&point).join(" ")
+            ));
         }
-        return Ok(());
+        return crate::output::print_until_closed(&listing).map_err(CliError::failure);
     }
     let out_dir = args
         .out
@@ -117,7 +121,14 @@ pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
 }
 
 fn write_slurm_job(args: &SweepArgs, spec: &SweepSpec, out_dir: &std::path::Path) -> CliResult {
-    if args.tasks == 0 {
+    // A resubmission keeps the study's split unless --tasks names another (which is refused).
+    let task_count = match args.tasks {
+        Some(count) => count,
+        None => recorded_count(out_dir)
+            .map_err(CliError::bad_input)?
+            .unwrap_or(slurm::DEFAULT_TASKS),
+    };
+    if task_count == 0 {
         return Err(CliError::bad_input(anyhow::anyhow!(
             "--tasks must be positive"
         )));
@@ -125,7 +136,7 @@ fn write_slurm_job(args: &SweepArgs, spec: &SweepSpec, out_dir: &std::path::Path
     let options = slurm::options(&args.slurm_opt).map_err(CliError::bad_input)?;
     let shard = Shard {
         index: 0,
-        count: args.tasks,
+        count: task_count,
     };
     shard.record_count(out_dir).map_err(CliError::bad_input)?;
     let tasks: Vec<usize> = if args.only_missing {
@@ -133,25 +144,28 @@ fn write_slurm_job(args: &SweepArgs, spec: &SweepSpec, out_dir: &std::path::Path
             .map_err(CliError::failure)?
             .incomplete_shards()
     } else {
-        (0..args.tasks).collect()
+        (0..task_count).collect()
     };
     if tasks.is_empty() {
         println!("every point is done; nothing to submit");
         return Ok(());
     }
-    let name = args
-        .file
-        .file_stem()
-        .map_or("sweep".into(), |s| s.to_string_lossy().into_owned());
-    let array = slurm::array_spec(&tasks, args.tasks);
-    let script = slurm::write_script(out_dir, &name, args.tasks, &array, &options)
-        .map_err(CliError::failure)?;
+    let array = slurm::array_spec(&tasks, task_count);
+    let job =
+        slurm::write_script(out_dir, task_count, &array, &options).map_err(CliError::failure)?;
+    let script = job.script;
     println!(
         "wrote {} ({} points in {} tasks)",
         script.display(),
         spec.point_count(),
         tasks.len()
     );
+    if job.binary == slurm::BinaryCopy::KeptOther {
+        println!(
+            "note: the study keeps its own flatsim ({}), another build than this one; delete it to run the remaining tasks with this build",
+            out_dir.join(slurm::BINARY_COPY).display()
+        );
+    }
     if args.submit {
         let output = std::process::Command::new("sbatch")
             .arg(&script)

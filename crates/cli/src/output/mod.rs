@@ -4,6 +4,7 @@ mod atomic;
 // stats.csv and traces are written by `flatsim run` (the simulator driver, in progress).
 #[allow(dead_code)]
 mod stats;
+mod stdout;
 mod summary;
 #[allow(dead_code)]
 mod trace;
@@ -11,6 +12,7 @@ mod trace;
 pub use atomic::{write_atomic, AtomicFile};
 #[allow(unused_imports)]
 pub use stats::{stats_csv, STATS_COLUMNS};
+pub use stdout::print_until_closed;
 pub use summary::{SummaryRow, SUMMARY_COLUMNS};
 #[allow(unused_imports)]
 pub use trace::{CsvTraceSink, PerfettoSink};

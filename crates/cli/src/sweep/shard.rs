@@ -58,7 +58,7 @@ impl Shard {
         let path = shards.join(SHARD_COUNT_FILE);
         match recorded_count(out_dir)? {
             Some(count) if count != self.count => bail!(
-                "{} holds shards of a {count}-way split; this run is {}-way (use another --out directory)",
+                "{} holds shards of a {count}-way split; this run is {}-way (keep {count} shards, or use another --out directory)",
                 out_dir.display(),
                 self.count
             ),
