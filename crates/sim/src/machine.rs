@@ -323,7 +323,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                 .set_idle_reason(dma_waits.then_some(StallReason::WaitToken));
 
             if let Some(e) = epoch {
-                if now > 0 && now % e == 0 {
+                if now > 0 && now.is_multiple_of(e) {
                     let sample = (
                         now,
                         self.macs_so_far(now),
@@ -431,7 +431,8 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             .as_ref()
             .map(|f| f.max_abs_error(self.header));
         if let Some(error) = max_abs_error {
-            if !(error <= MAX_ABS_ERROR) {
+            // NaN fails too.
+            if error.is_nan() || error > MAX_ABS_ERROR {
                 return Err(SimError::Functional {
                     error,
                     limit: MAX_ABS_ERROR,

@@ -177,7 +177,9 @@ impl Run {
     /// The fold that starts exactly at progress `p`, if one does.
     fn fold_starting_at(&self, p: u64) -> Option<u64> {
         let interval = self.timing.fold_interval_cycles;
-        (p % interval == 0 && p / interval < self.timing.folds && p < self.timing.total_cycles)
+        (p.is_multiple_of(interval)
+            && p / interval < self.timing.folds
+            && p < self.timing.total_cycles)
             .then_some(p / interval)
     }
 

@@ -61,9 +61,11 @@ pub fn gemm_work(header: &ProgramHeader, id: u64, g: &GemmInstr) -> GemmWork {
     }
 }
 
-fn counts(ops: &ElementOps) -> [u64; 6] {
-    // vector::ElementOp::ALL order: max, sub, exp, add, mul, div.
+/// Per-element (or per-row) operation counts in `vector::ElementOp::ALL`
+/// order: max, sub, exp, add, mul, div. A mix has a handful of each at most.
+fn counts(ops: &ElementOps) -> [u16; 6] {
     [ops.max, ops.sub, ops.exp, ops.add, ops.mul, ops.div]
+        .map(|n| u16::try_from(n).unwrap_or(u16::MAX))
 }
 
 pub fn vector_job(header: &ProgramHeader, id: u64, v: &VectorInstr) -> vector::VectorJob {

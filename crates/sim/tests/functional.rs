@@ -49,30 +49,71 @@ fn unfused_and_flash_on_edge() {
 }
 
 #[test]
-fn print_a_run() {
-    let hw = hw("edge", &[]);
-    let w = Workload::new("tiny", 1, 2, 256, 64);
-    let p = program(&hw, &w, &spec(Dataflow::Flat, Some(Gran::H), None, None));
-    let r = run(&hw, &p, true, Some(1)).unwrap();
-    println!(
-        "cycles {} pe {} vec {} dram {}+{} err {:?} instr {:?}",
-        r.cycles,
-        r.pe_util,
-        r.vector_util,
-        r.dram_read_bytes,
-        r.dram_write_bytes,
-        r.max_abs_error,
-        r.instructions
+fn cloud_platform_runs_every_dataflow() {
+    let w = Workload::new("tiny", 2, 2, 256, 64);
+    let cloud = ["pe_array.rows=64", "pe_array.cols=64"];
+    check(
+        "cloud",
+        &cloud,
+        &w,
+        spec(Dataflow::Flat, Some(Gran::M), None, None),
     );
-    for u in &r.units {
-        println!(
-            "{} busy {} idle {} stalls {:?}",
-            u.name,
-            u.account.busy_cycles(),
-            u.account.idle_cycles(),
-            simkit::StallReason::ALL.map(|s| u.account.stall_cycles(s))
-        );
-    }
-    let r2 = run(&hw, &p, false, Some(1)).unwrap();
-    println!("noff cycles {}", r2.cycles);
+    check(
+        "cloud",
+        &cloud,
+        &w,
+        spec(Dataflow::Flat, Some(Gran::B), None, None),
+    );
+    check(
+        "cloud",
+        &cloud,
+        &w,
+        spec(Dataflow::Flat, Some(Gran::H), None, None),
+    );
+    check(
+        "cloud",
+        &cloud,
+        &w,
+        spec(Dataflow::Flat, Some(Gran::R), Some(64), None),
+    );
+    check(
+        "cloud",
+        &cloud,
+        &w,
+        spec(Dataflow::Unfused, None, None, None),
+    );
+    check(
+        "cloud",
+        &cloud,
+        &w,
+        spec(Dataflow::Flash, None, Some(64), Some(64)),
+    );
+}
+
+#[test]
+fn a_missing_sync_token_is_caught() {
+    let hw = hw("edge", &[]);
+    let w = Workload::new("tiny", 1, 2, 64, 16);
+    let program = program(&hw, &w, &spec(Dataflow::Flat, Some(Gran::H), None, None)).materialize();
+    assert!(
+        run(&hw, &program, true, Some(3))
+            .unwrap()
+            .max_abs_error
+            .unwrap()
+            < 1e-9
+    );
+    // Drop the waits of the first GEMM: it no longer waits for its operands' loads.
+    let isa::Program { header, .. } = program.clone();
+    let mut streams = isa::Unit::ALL.map(|u| program.stream(u).collect::<Vec<_>>());
+    let first_gemm = &mut streams[isa::Unit::Pe.index()][0];
+    assert!(!first_gemm.sync().wait.is_empty());
+    first_gemm.sync_mut().wait.clear();
+    let broken = isa::Program::materialized(header, streams);
+    let verdict = isa::verify(&broken);
+    let simulated = run(&hw, &broken, true, Some(3));
+    assert!(verdict.is_err(), "the verifier catches the race");
+    assert!(
+        matches!(simulated, Err(sim::SimError::Functional { .. })),
+        "functional mode sees the stale operands: {simulated:?}"
+    );
 }

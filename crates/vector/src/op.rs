@@ -55,15 +55,15 @@ impl ElementOp {
 /// which mix a softmax instruction is, is the ISA's business.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct OpMix {
-    pub per_element: [u64; 6],
-    pub per_row: [u64; 6],
+    pub per_element: [u16; 6],
+    pub per_row: [u16; 6],
 }
 
 impl OpMix {
     /// The mix of `per_element` and `per_row` operation lists.
     pub fn new(per_element: &[ElementOp], per_row: &[ElementOp]) -> Self {
         let count = |ops: &[ElementOp]| {
-            let mut counts = [0; 6];
+            let mut counts = [0u16; 6];
             for op in ops {
                 counts[op.index()] += 1;
             }
@@ -103,14 +103,14 @@ impl StepCost {
         costs: &OpCycles,
         ideal: bool,
     ) -> Self {
-        let sum = |counts: &[u64; 6]| -> u64 {
+        let sum = |counts: &[u16; 6]| -> u64 {
             if ideal {
                 0
             } else {
                 ElementOp::ALL
                     .iter()
                     .zip(counts)
-                    .map(|(op, n)| n * op.cycles(costs))
+                    .map(|(op, &n)| u64::from(n) * op.cycles(costs))
                     .sum()
             }
         };
@@ -149,7 +149,9 @@ impl StepCost {
 /// Element operations of `mix` on an R×C tile, per [`ElementOp`] (in
 /// [`ElementOp::ALL`] order): R·C per element op, R per row op.
 pub fn op_counts(mix: &OpMix, rows: u64, cols: u64) -> [u64; 6] {
-    std::array::from_fn(|i| mix.per_element[i] * rows * cols + mix.per_row[i] * rows)
+    std::array::from_fn(|i| {
+        u64::from(mix.per_element[i]) * rows * cols + u64::from(mix.per_row[i]) * rows
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 
 mod common;
 mod compile;
+mod default;
 mod gemm;
+mod run;
 mod sweep;
 mod sweep_merge;
 mod validate;
@@ -27,6 +29,8 @@ pub enum Command {
     Compile(compile::CompileArgs),
     /// Time one GEMM on the PE array.
     Gemm(gemm::GemmArgs),
+    /// Compile and simulate attention cycle by cycle; write summary, stats, timeline and traces.
+    Run(run::RunArgs),
     /// Run every point of a sweep file (parallel, resumable, shardable, or as a Slurm job array).
     Sweep(sweep::SweepArgs),
     /// Merge the shards of a sweep into DIR/summary.csv.
@@ -39,14 +43,10 @@ pub fn run(cli: Cli) -> CliResult {
     match cli.command {
         Some(Command::Compile(args)) => compile::run(&args, &cli.set),
         Some(Command::Gemm(args)) => gemm::run(&args, &cli.set),
+        Some(Command::Run(args)) => run::run(&args, &cli.set),
         Some(Command::Sweep(args)) => sweep::run(&args, &cli.set),
         Some(Command::SweepMerge(args)) => sweep_merge::run(&args),
         Some(Command::Validate(args)) => validate::run(&args, &cli.set),
-        None => {
-            use clap::CommandFactory;
-            Cli::command()
-                .print_help()
-                .map_err(crate::error::CliError::failure)
-        }
+        None => default::run(&cli.set),
     }
 }
