@@ -98,6 +98,15 @@ pub struct Run {
     pub done_cycles: Vec<Cycle>,
     pub cycles: Cycle,
     pub account: CycleAccount,
+    /// Cycles the driver simulated (all of them without fast-forward).
+    pub visited_cycles: u64,
+}
+
+impl Run {
+    /// What fast-forward must not change.
+    pub fn results(&self) -> (&[Cycle], Cycle, &CycleAccount) {
+        (&self.done_cycles, self.cycles, &self.account)
+    }
 }
 
 /// Submits each job at its cycle (later if the queue is full), runs until all
@@ -114,8 +123,10 @@ pub fn run(
     let mut done_cycles = vec![0; n];
     let mut finished = 0;
     let mut now = 0;
+    let mut visited_cycles = 0;
     while finished < n {
         assert!(now < 50_000_000, "vector test did not finish");
+        visited_cycles += 1;
         while let Some(id) = unit.pop_done(now) {
             done_cycles[id as usize] = now;
             finished += 1;
@@ -154,6 +165,7 @@ pub fn run(
         done_cycles,
         cycles: now,
         account: unit.account_until(now).clone(),
+        visited_cycles,
     }
 }
 
