@@ -39,8 +39,10 @@ pub(crate) struct Channel {
     /// request queue. Stores: slots whose data came from SRAM and waits for DRAM.
     pub(crate) ready: VecDeque<usize>,
     pub(crate) sram_requests: TimedQueue<SramRequest>,
-    /// Issue cycle and slot of each SRAM request in flight, oldest first.
+    /// Issue cycle and number of bursts of each SRAM request in flight, oldest first.
     pub(crate) sram_in_flight: VecDeque<(Cycle, usize)>,
+    /// The slots of the bursts of those requests, in order.
+    pub(crate) sram_slots: VecDeque<usize>,
     pub(crate) bursts: u64,
     pub(crate) bytes: u64,
 }
@@ -58,6 +60,7 @@ impl Channel {
             ready: VecDeque::with_capacity(slots),
             sram_requests: TimedQueue::new(slots, 1),
             sram_in_flight: VecDeque::with_capacity(slots),
+            sram_slots: VecDeque::with_capacity(slots),
             bursts: 0,
             bytes: 0,
         }

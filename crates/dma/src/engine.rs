@@ -159,24 +159,43 @@ impl<P: MemoryPort> Dma<P> {
         }
     }
 
-    /// Loads: hands data back from DRAM to SRAM. Stores: reads new bursts from SRAM.
+    /// Loads: hands data back from DRAM to SRAM. Stores: reads new bursts
+    /// from SRAM. Bursts of one cycle that continue one another in SRAM
+    /// (consecutive bursts of a tile) go as one request within one SRAM line.
     fn issue_sram(&mut self, now: Cycle) {
-        let burst_bytes = self.burst_bytes;
+        let (burst_bytes, line_bytes) = (self.burst_bytes, self.link.line_bytes);
         let [load, store] = &mut self.channels;
         while !load.sram_requests.is_full() {
-            let Some(slot) = load.ready.pop_front() else {
+            let Some(first) = load.ready.pop_front() else {
                 break;
             };
-            let burst = load.slots[slot].burst;
-            push_sram(load, now, slot, burst.sram_addr, burst.bytes);
+            let mut range = SramRange::new(load, first);
+            while let Some(&next) = load.ready.front() {
+                if !range.extend(load, next, line_bytes) {
+                    break;
+                }
+                load.ready.pop_front();
+            }
+            range.push(load, now);
             self.progressed = true;
         }
         while store.has_free_slot() && !store.sram_requests.is_full() {
             let Some(burst) = store.next_burst(now, burst_bytes) else {
                 break;
             };
-            let slot = store.take_slot(burst);
-            push_sram(store, now, slot, burst.sram_addr, burst.bytes);
+            let first = store.take_slot(burst);
+            let mut range = SramRange::new(store, first);
+            while store.has_free_slot() {
+                let Some(burst) = store.next_burst(now, burst_bytes) else {
+                    break;
+                };
+                if !range.fits(burst.sram_addr, burst.bytes, line_bytes) {
+                    break;
+                }
+                let slot = store.take_slot(burst);
+                range.extend(store, slot, line_bytes);
+            }
+            range.push(store, now);
             self.progressed = true;
         }
     }
@@ -274,12 +293,12 @@ impl<P: MemoryPort> Dma<P> {
         CycleState::Stalled(reason)
     }
 
-    /// Whether the engine can act at `now` without waiting for DRAM.
+    /// Whether ticking at `now` would act without any new input: data or
+    /// completions waiting only for this engine's own next tick.
     fn has_local_work(&self, now: Cycle) -> bool {
         let [load, store] = &self.channels;
         let dram_open = !self.refused && self.dram_in_flight < self.max_outstanding;
-        self.channels.iter().any(|c| !c.sram_in_flight.is_empty())
-            || !load.ready.is_empty()
+        (!load.ready.is_empty() && !load.sram_requests.is_full())
             || (!self.finished.is_empty() && !self.done.is_full())
             || (dram_open && load.has_free_slot() && load.has_burst(now))
             || (dram_open && !store.ready.is_empty())
@@ -287,16 +306,55 @@ impl<P: MemoryPort> Dma<P> {
     }
 }
 
-fn push_sram(channel: &mut Channel, now: Cycle, slot: usize, addr: u64, bytes: u64) {
-    let request = SramRequest {
-        tag: slot as u64,
-        addr,
-        bytes,
-    };
-    if channel.sram_requests.push(now, request).is_err() {
-        unreachable!("caller checked for room");
+/// Consecutive bursts of one channel that go to SRAM as one request.
+struct SramRange {
+    addr: u64,
+    bytes: u64,
+    first_slot: usize,
+    bursts: usize,
+}
+
+impl SramRange {
+    fn new(channel: &mut Channel, slot: usize) -> Self {
+        let burst = channel.slots[slot].burst;
+        channel.sram_slots.push_back(slot);
+        SramRange {
+            addr: burst.sram_addr,
+            bytes: burst.bytes,
+            first_slot: slot,
+            bursts: 1,
+        }
     }
-    channel.sram_in_flight.push_back((now, slot));
+
+    /// Whether `bytes` at `addr` continue the range within its SRAM line.
+    fn fits(&self, addr: u64, bytes: u64, line_bytes: u64) -> bool {
+        let end = self.addr + self.bytes;
+        addr == end && (addr + bytes - 1) / line_bytes == self.addr / line_bytes
+    }
+
+    /// Adds the burst in `slot` if it continues the range; whether it did.
+    fn extend(&mut self, channel: &mut Channel, slot: usize, line_bytes: u64) -> bool {
+        let burst = channel.slots[slot].burst;
+        if !self.fits(burst.sram_addr, burst.bytes, line_bytes) {
+            return false;
+        }
+        self.bytes += burst.bytes;
+        self.bursts += 1;
+        channel.sram_slots.push_back(slot);
+        true
+    }
+
+    fn push(self, channel: &mut Channel, now: Cycle) {
+        let request = SramRequest {
+            tag: self.first_slot as u64,
+            addr: self.addr,
+            bytes: self.bytes,
+        };
+        if channel.sram_requests.push(now, request).is_err() {
+            unreachable!("caller checked for room");
+        }
+        channel.sram_in_flight.push_back((now, self.bursts));
+    }
 }
 
 impl<P: MemoryPort> Component for Dma<P> {
@@ -337,6 +395,11 @@ impl<P: MemoryPort> Component for Dma<P> {
             [
                 c.jobs.next_ready_cycle(),
                 c.sram_requests.next_ready_cycle(),
+                // An SRAM request past its round trip turns into a conflict.
+                c.sram_in_flight
+                    .front()
+                    .map(|&(issued, _)| issued + self.sram_round_trip(c.direction))
+                    .filter(|&late| late >= now),
             ]
         });
         [self.port.next_event(now), self.done.next_ready_cycle()]
@@ -366,18 +429,24 @@ impl<P: MemoryPort> SramUser for Dma<P> {
             _ => Direction::Load,
         };
         let channel = self.channel(direction);
-        let (_, slot) = channel
+        let (_, bursts) = channel
             .sram_in_flight
             .pop_front()
             .expect("a response answers a request in flight");
         debug_assert_eq!(
-            slot as u64, response.tag,
+            channel.sram_slots.front().map(|&s| s as u64),
+            Some(response.tag),
             "SRAM responses come in request order"
         );
         self.progressed = true;
-        match direction {
-            Direction::Load => self.finish(Direction::Load, slot),
-            Direction::Store => self.channel(Direction::Store).ready.push_back(slot),
+        for _ in 0..bursts {
+            let Some(slot) = self.channel(direction).sram_slots.pop_front() else {
+                unreachable!("every request in flight holds its bursts' slots");
+            };
+            match direction {
+                Direction::Load => self.finish(Direction::Load, slot),
+                Direction::Store => self.channel(Direction::Store).ready.push_back(slot),
+            }
         }
     }
 }

@@ -106,8 +106,8 @@ impl GemmWork {
 
 /// Appends `spans` to `out` as requests: spans that continue one another
 /// (rows of a tile stored back to back) are read or written as one range,
-/// split into pieces of at most `max_bytes` that do not cross a multiple of
-/// `max_bytes`; each piece is tagged with `fold`.
+/// cut at multiples of `max_bytes` (the SRAM line, so that each piece can be
+/// served in one cycle); each piece is tagged with `fold`.
 fn pieces(spans: &[SramSpan], max_bytes: u64, fold: u64, out: &mut VecDeque<(u64, SramSpan)>) {
     let mut spans = spans.iter().filter(|s| s.bytes > 0).peekable();
     while let Some(first) = spans.next() {
@@ -322,7 +322,7 @@ impl PeUnit {
 
     fn issue_requests(&mut self, now: Cycle, p: u64) {
         let eb = self.element_bytes;
-        let max_bytes = self.link.max_request_bytes;
+        let max_bytes = self.link.line_bytes;
         let PeUnit {
             run: Some(run),
             reads,

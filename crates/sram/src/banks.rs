@@ -49,6 +49,11 @@ impl Banks {
         }
     }
 
+    /// Number of banks.
+    pub(crate) fn count(&self) -> u64 {
+        self.bank_mask + 1
+    }
+
     /// Index of the bank-width chunk holding `addr`.
     pub(crate) fn chunk_of(&self, addr: u64) -> u64 {
         addr >> self.chunk_shift

@@ -30,6 +30,11 @@ pub struct SramLinkTiming {
     /// The interleaving granularity: requests that share a bank word
     /// compete for its ports.
     pub bank_width_bytes: u64,
+    /// One line of the banks: `min(banks, 128)` bank words, a power of two.
+    /// A request that stays within one aligned line touches every bank at
+    /// most once, so it is served in one cycle unless another client holds
+    /// its banks' ports; clients cut long accesses at multiples of it.
+    pub line_bytes: u64,
 }
 
 /// Live bytes would leave `0..=capacity`: the driver's region bookkeeping
@@ -149,6 +154,7 @@ impl Sram {
             // One chunk of the mask is lost when a request starts mid-chunk.
             max_request_bytes: (MAX_REQUEST_CHUNKS - 1) * self.bank_width_bytes,
             bank_width_bytes: self.bank_width_bytes,
+            line_bytes: self.banks.count().min(MAX_REQUEST_CHUNKS) * self.bank_width_bytes,
         }
     }
 

@@ -207,22 +207,19 @@ impl VectorUnit {
     /// an SRAM with `link` timing.
     ///
     /// A request carries [`REQUEST_VECTORS`] vectors (`lanes × element_bytes`),
-    /// rounded up to whole bank words; where that exceeds the SRAM's longest
-    /// request, the largest power of two of bank words that fits. Requests are
-    /// cut at multiples of that size, so two requests of one stream share a
-    /// bank word only where one operand ends and the next begins mid-word.
+    /// rounded up to a power of two of at least a bank word and at most an
+    /// SRAM line. Requests are cut at multiples of that size, so each is
+    /// served in one cycle when no other client holds its banks, and two
+    /// requests of one stream share a bank word only where one operand ends
+    /// and the next begins mid-word.
     /// Each stream buffers [`BUFFER_REQUESTS`] requests' worth of data and
     /// keeps up to twice as many requests in flight (short ones end operands).
     pub fn new(config: &hwconfig::Vector, element_bytes: u64, link: SramLinkTiming) -> Self {
         assert!(config.lanes > 0 && element_bytes > 0, "validated config");
-        let word = link.bank_width_bytes;
-        let wanted = (REQUEST_VECTORS * config.lanes * element_bytes).next_multiple_of(word);
-        let request_bytes = if wanted <= link.max_request_bytes {
-            wanted
-        } else {
-            let words = (link.max_request_bytes / word).max(1);
-            word << words.ilog2()
-        };
+        let request_bytes = (REQUEST_VECTORS * config.lanes * element_bytes)
+            .next_power_of_two()
+            .max(link.bank_width_bytes)
+            .min(link.line_bytes);
         let request_slots = 2 * BUFFER_REQUESTS as usize;
         VectorUnit {
             lanes: config.lanes,

@@ -52,13 +52,18 @@ pub fn run(
     let mut done_cycles = vec![0; n];
     let mut finished = 0;
     let mut now = 0;
+    // With fast-forward, a component is ticked only when it reported an
+    // event for this cycle or received input in the link phase, which holds
+    // it to the `next_event` contract on its own.
+    let mut due: [Option<Cycle>; 2] = [Some(0); 2];
+    let is_due = |due: Option<Cycle>, now| !fast_forward || due.is_some_and(|c| c <= now);
     while finished < n {
         assert!(now < 100_000_000, "DMA test did not finish");
         while let Some(id) = dma.pop_done(now) {
             done_cycles[id as usize] = now;
             finished += 1;
         }
-        exchange(now, sram, dma);
+        let mut input = exchange(now, sram, dma);
         // Jobs go in order; a job waits while its direction's queue is full.
         while let Some((at, job)) = pending.front() {
             if *at > now || !dma.can_submit(job.direction) {
@@ -67,14 +72,21 @@ pub fn run(
             let job = *job;
             pending.pop_front();
             dma.submit(now, job).unwrap();
+            input = true;
         }
-        dma.tick(now);
-        sram.tick(now);
+        if input || is_due(due[0], now) {
+            dma.tick(now);
+        }
+        if sram.pending_requests() > 0 || is_due(due[1], now) {
+            sram.tick(now);
+        }
         now += 1;
         if fast_forward && finished < n {
+            due = [dma.next_event(now), sram.next_event(now)];
             let submit = pending.front().map(|(c, _)| (*c).max(now));
-            now = [dma.next_event(now), sram.next_event(now), submit]
+            now = due
                 .into_iter()
+                .chain([submit])
                 .flatten()
                 .min()
                 .unwrap_or(now);
