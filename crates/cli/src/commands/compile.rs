@@ -102,6 +102,27 @@ pub fn run(args: &CompileArgs, overrides: &[String]) -> CliResult {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let io = |e: std::io::Error| CliError::failure(e);
+    let result = emit(args, &hw, &w, &spec, &mut out, io);
+    match result {
+        // A reader that went away (`| head`) ends the output quietly.
+        Err(CliError::Failure(e))
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+fn emit(
+    args: &CompileArgs,
+    hw: &hwconfig::HwConfig,
+    w: &Workload,
+    spec: &DataflowSpec,
+    out: &mut impl Write,
+    io: impl Fn(std::io::Error) -> CliError,
+) -> CliResult {
     match args.emit {
         Emit::Footprint => {
             let problem = compiler::problem(&hw, &w);
@@ -119,22 +140,22 @@ pub fn run(args: &CompileArgs, overrides: &[String]) -> CliResult {
                     )
                 }
             };
-            out.write_all(text.as_bytes()).map_err(io)?;
+            out.write_all(text.as_bytes()).map_err(&io)?;
         }
         Emit::Loops => {
             let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
-            write!(out, "{}", compiler::loop_nest(&hw, &w, &plan)).map_err(io)?;
+            write!(out, "{}", compiler::loop_nest(&hw, &w, &plan)).map_err(&io)?;
         }
         Emit::Isa => {
             let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
             let program = compiler::compile(&hw, &w, &plan).map_err(bad)?;
-            isa::write_program(&program, &mut out).map_err(io)?;
+            isa::write_program(&program, out).map_err(&io)?;
         }
         Emit::Summary => {
             let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
             let program = compiler::compile(&hw, &w, &plan).map_err(bad)?;
             out.write_all(compiler::report::summary_csv(&plan, &program.summary()).as_bytes())
-                .map_err(io)?;
+                .map_err(&io)?;
         }
     }
     out.flush().map_err(io)

@@ -308,11 +308,11 @@ impl TraceSink for Fanout<'_> {
 
 fn print_outcome(hw: &HwConfig, w: &Workload, outcome: &Outcome) {
     for (label, cycles) in &outcome.tried {
-        println!("auto mapping: simulated `{label}`: {cycles} cycles");
+        say!("auto mapping: simulated `{label}`: {cycles} cycles");
     }
     let r = &outcome.report;
     let row = summary_row(hw, w, outcome);
-    println!(
+    say!(
         "{} on {}: {} (B={} H={} N={} d={}): {} cycles ({:.6} s), pe_util {:.4}, vector_util {:.4}, DRAM {:.3} MB, SRAM peak {} bytes, energy {:.3} uJ{}",
         outcome.plan.label(),
         hw.name,
@@ -330,9 +330,12 @@ fn print_outcome(hw: &HwConfig, w: &Workload, outcome: &Outcome) {
         r.energy.total_pj() / 1e6,
         r.max_abs_error.map_or(String::new(), |e| format!(", max |O - reference| {e:e}")),
     );
-    println!(
+    say!(
         "pe_array stalls: wait_token {}, sram_bank_conflict {}, dram {}, other {}",
-        row.stall_wait_token, row.stall_sram_bank_conflict, row.stall_dram, row.stall_other
+        row.stall_wait_token,
+        row.stall_sram_bank_conflict,
+        row.stall_dram,
+        row.stall_other
     );
 }
 

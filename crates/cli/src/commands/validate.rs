@@ -10,6 +10,6 @@ pub struct ValidateArgs {
 
 pub fn run(args: &ValidateArgs, overrides: &[String]) -> CliResult {
     let config = HwConfig::load(&args.file, overrides)?;
-    println!("{}: ok ({})", args.file.display(), config.name);
+    say!("{}: ok ({})", args.file.display(), config.name);
     Ok(())
 }

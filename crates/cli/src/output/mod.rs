@@ -2,6 +2,7 @@
 
 mod atomic;
 mod stats;
+#[macro_use]
 mod stdout;
 mod summary;
 mod trace;
