@@ -125,14 +125,14 @@ fn emit(
 ) -> CliResult {
     match args.emit {
         Emit::Footprint => {
-            let problem = compiler::problem(&hw, &w);
+            let problem = compiler::problem(hw, w);
             let text = match spec.mapping {
                 Mapping::Auto => compiler::report::ranking_csv(
-                    &compiler::rank_plans(&hw, &w, &spec).map_err(bad)?,
+                    &compiler::rank_plans(hw, w, &spec).map_err(bad)?,
                     &problem,
                 ),
                 Mapping::Fixed => {
-                    let (plan, fp) = compiler::plan_with_footprint(&hw, &w, &spec).map_err(bad)?;
+                    let (plan, fp) = compiler::plan_with_footprint(hw, w, spec).map_err(bad)?;
                     format!(
                         "{}\n{}\n",
                         compiler::report::FOOTPRINT_HEADER,
@@ -143,17 +143,17 @@ fn emit(
             out.write_all(text.as_bytes()).map_err(&io)?;
         }
         Emit::Loops => {
-            let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
-            write!(out, "{}", compiler::loop_nest(&hw, &w, &plan)).map_err(&io)?;
+            let plan = compiler::resolve_plan(hw, w, spec).map_err(bad)?;
+            write!(out, "{}", compiler::loop_nest(hw, w, &plan)).map_err(&io)?;
         }
         Emit::Isa => {
-            let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
-            let program = compiler::compile(&hw, &w, &plan).map_err(bad)?;
+            let plan = compiler::resolve_plan(hw, w, spec).map_err(bad)?;
+            let program = compiler::compile(hw, w, &plan).map_err(bad)?;
             isa::write_program(&program, out).map_err(&io)?;
         }
         Emit::Summary => {
-            let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
-            let program = compiler::compile(&hw, &w, &plan).map_err(bad)?;
+            let plan = compiler::resolve_plan(hw, w, spec).map_err(bad)?;
+            let program = compiler::compile(hw, w, &plan).map_err(bad)?;
             out.write_all(compiler::report::summary_csv(&plan, &program.summary()).as_bytes())
                 .map_err(&io)?;
         }
