@@ -128,7 +128,7 @@ fn emit(
             let problem = compiler::problem(hw, w);
             let text = match spec.mapping {
                 Mapping::Auto => compiler::report::ranking_csv(
-                    &compiler::rank_plans(hw, w, &spec).map_err(bad)?,
+                    &compiler::rank_plans(hw, w, spec).map_err(bad)?,
                     &problem,
                 ),
                 Mapping::Fixed => {
