@@ -44,6 +44,8 @@ pub struct CycleDram {
     crossing: ClockCrossing,
     /// Memory cycles started so far when driven through [`MemoryPort`].
     memory_cycles_started: Cycle,
+    /// The latest memory cycle ticked (or pushed at) through the memory-clock interface.
+    memory_now: Option<Cycle>,
     in_flight: usize,
     port_sink: Box<dyn CommandSink + Send>,
 }
@@ -125,6 +127,7 @@ impl CycleDram {
             controllers,
             crossing: ClockCrossing::new(core_hz, spec.timing.clock_hz),
             memory_cycles_started: 0,
+            memory_now: None,
             in_flight: 0,
             port_sink: Box::new(NullCommandSink),
         })
@@ -194,8 +197,26 @@ impl CycleDram {
     /// Runs the scheduling of memory cycle `now` on every channel that has
     /// work in it. Cycles must not go backwards; cycles before
     /// [`CycleDram::next_tick`] may be skipped.
+    ///
+    /// # Panics
+    /// If `now` is before a cycle already ticked or pushed at (a driver bug).
     pub fn tick_memory(&mut self, now: Cycle, sink: &mut dyn CommandSink) {
+        if let Some(last) = self.memory_now {
+            assert!(now >= last, "memory cycle {now} ticked after cycle {last}");
+        }
+        self.memory_now = Some(now);
         tick_channels(&mut self.controllers, now, sink);
+    }
+
+    /// Ticks every cycle up to and including `now` that has scheduling work.
+    pub fn advance_memory_to(&mut self, now: Cycle, sink: &mut dyn CommandSink) {
+        loop {
+            let next = self.next_tick();
+            if next > now || self.memory_now.is_some_and(|last| next < last) {
+                break;
+            }
+            self.tick_memory(next, sink);
+        }
     }
 
     /// The next memory cycle in which some channel has scheduling work.
@@ -219,8 +240,14 @@ impl CycleDram {
         self.controllers[channel].can_accept(is_write)
     }
 
-    /// Offers a request after the tick of memory cycle `now`.
+    /// Offers a request after the tick of memory cycle `now`. Cycles before
+    /// `now` that were not ticked are ticked first (without a command sink:
+    /// a driver that records commands ticks them itself).
     pub fn push_memory(&mut self, now: Cycle, request: MemRequest) -> Result<(), MemRequest> {
+        if self.memory_now.is_none_or(|last| last < now) {
+            self.advance_memory_to(now, &mut NullCommandSink);
+            self.memory_now = Some(now);
+        }
         self.accept(request, now, now + crate::controller::FRONTEND_CYCLES)
     }
 

@@ -50,7 +50,7 @@ impl Organization {
 
     /// Device density implied by the organisation, in Mbit.
     pub fn computed_device_density_mbit(&self) -> u64 {
-        self.banks_per_rank() * self.rows * self.columns * self.device_width_bits >> 20
+        (self.banks_per_rank() * self.rows * self.columns * self.device_width_bits) >> 20
     }
 }
 
@@ -145,7 +145,7 @@ impl DeviceSpec {
                 return fail(format!("{name} = {value} is not a power of two"));
             }
         }
-        if o.bus_width_bits % o.device_width_bits != 0 {
+        if !o.bus_width_bits.is_multiple_of(o.device_width_bits) {
             return fail(format!(
                 "bus_width_bits = {} is not a multiple of device_width_bits = {}",
                 o.bus_width_bits, o.device_width_bits

@@ -77,3 +77,5 @@ pub fn replay_checked(
     );
     report
 }
+
+pub mod reference;
