@@ -24,12 +24,21 @@ impl fmt::Display for Origin {
 
 /// A rejected configuration: one message that names where, which key and why.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{origin}: key `{key}`: {reason}")]
 pub struct ConfigError {
     pub origin: Origin,
     /// Dotted key path (`sram.banks`), or the empty string for file-level errors.
     pub key: String,
     pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}: {}", self.origin, self.reason)
+        } else {
+            write!(f, "{}: key `{}`: {}", self.origin, self.key, self.reason)
+        }
+    }
 }
 
 impl ConfigError {

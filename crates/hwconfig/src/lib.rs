@@ -22,7 +22,7 @@ pub use sections::{
     Core, Dma, Dram, DramModel, DramPreset, Energy, HwConfig, OpCycles, PagePolicy, PeArray,
     PeDataflow, Sram, Vector,
 };
-pub use source::Source;
+pub use source::{edit_distance, line_of, Source};
 pub use value::{check, ConfigValue};
 
 use std::path::Path;

@@ -8,12 +8,14 @@
 
 mod account;
 mod component;
+mod ledger;
 mod queue;
 mod stats;
 mod trace;
 
 pub use account::{AccountError, CycleAccount, CycleState, StallReason};
 pub use component::{Component, Cycle};
+pub use ledger::{account_stats, Ledger, ACCOUNT_STATS};
 pub use queue::TimedQueue;
 pub use stats::{StatDecl, StatValue};
 pub use trace::{NullTraceSink, TraceEvent, TraceSink};

@@ -1,0 +1,52 @@
+//! Arguments and steps shared by several subcommands.
+
+use crate::error::{CliError, CliResult};
+use hwconfig::HwConfig;
+use std::path::{Path, PathBuf};
+
+/// `--hw FILE`: a hardware config file or a built-in preset name.
+#[derive(Debug, clap::Args)]
+pub struct HwArgs {
+    /// Hardware config (TOML file, or a built-in preset: edge, cloud, edge-cycle, cloud-cycle)
+    #[arg(long, value_name = "FILE")]
+    pub hw: PathBuf,
+}
+
+impl HwArgs {
+    pub fn load(&self, overrides: &[String]) -> CliResult<HwConfig> {
+        Ok(HwConfig::load(&self.hw, overrides)?)
+    }
+}
+
+/// `--out DIR [--force]`.
+#[derive(Debug, clap::Args)]
+pub struct OutArgs {
+    /// Directory for the output files; nothing is written without it
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write into an existing output directory, replacing its files
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl OutArgs {
+    /// Creates the output directory; refuses an existing one without --force.
+    pub fn prepare(&self) -> CliResult<Option<&Path>> {
+        let Some(dir) = &self.out else {
+            return Ok(None);
+        };
+        if dir.exists() && !self.force {
+            return Err(CliError::bad_input(anyhow::anyhow!(
+                "output directory {} exists; pass --force to write into it",
+                dir.display()
+            )));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| {
+            CliError::bad_input(anyhow::anyhow!(
+                "cannot create output directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        Ok(Some(dir))
+    }
+}

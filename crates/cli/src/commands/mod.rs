@@ -1,0 +1,52 @@
+//! One module per subcommand; this file declares the command line and dispatches.
+
+mod common;
+mod compile;
+mod gemm;
+mod sweep;
+mod sweep_merge;
+mod validate;
+
+use crate::error::CliResult;
+use clap::{Parser, Subcommand};
+
+/// flatsim: a cycle-level simulator of attention accelerators (FLAT, FlashAttention, FuseMax).
+#[derive(Debug, Parser)]
+#[command(name = "flatsim", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Override a hardware-config key, validated like the file (repeatable): --set sram.banks=64
+    #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compile a workload and dataflow: print the ISA, loop nest, footprint or summary.
+    Compile(compile::CompileArgs),
+    /// Time one GEMM on the PE array.
+    Gemm(gemm::GemmArgs),
+    /// Run every point of a sweep file (parallel, resumable, shardable, or as a Slurm job array).
+    Sweep(sweep::SweepArgs),
+    /// Merge the shards of a sweep into DIR/summary.csv.
+    SweepMerge(sweep_merge::SweepMergeArgs),
+    /// Check a hardware config file without simulating.
+    Validate(validate::ValidateArgs),
+}
+
+pub fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Some(Command::Compile(args)) => compile::run(&args, &cli.set),
+        Some(Command::Gemm(args)) => gemm::run(&args, &cli.set),
+        Some(Command::Sweep(args)) => sweep::run(&args, &cli.set),
+        Some(Command::SweepMerge(args)) => sweep_merge::run(&args),
+        Some(Command::Validate(args)) => validate::run(&args, &cli.set),
+        None => {
+            use clap::CommandFactory;
+            Cli::command()
+                .print_help()
+                .map_err(crate::error::CliError::failure)
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! `flatsim sweep FILE --out DIR`: runs every point of a sweep (or one shard
+//! of it), or writes a Slurm job array that runs the shards.
+
+use super::Cli;
+use crate::error::{CliError, CliResult};
+use crate::output::SummaryRow;
+use crate::sweep::merge;
+use crate::sweep::runner::run_points;
+use crate::sweep::shard::{recorded_count, Shard};
+use crate::sweep::slurm;
+use crate::sweep::spec::SweepSpec;
+use crate::sweep::stored;
+use clap::Parser;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// Sweep file (TOML: version, command, [base], [axes])
+    file: PathBuf,
+    /// Output directory; a rerun with the same sweep resumes in it
+    #[arg(long, value_name = "DIR", required_unless_present = "dry_run")]
+    out: Option<PathBuf>,
+    /// Points run in parallel (default: all cores)
+    #[arg(long, value_name = "J")]
+    jobs: Option<usize>,
+    /// List the points and their arguments without running them
+    #[arg(long)]
+    dry_run: bool,
+    /// Run only the points whose index ≡ I (mod N), into DIR/shards/I/
+    #[arg(long, value_name = "I/N", conflicts_with = "slurm")]
+    shard: Option<Shard>,
+    /// Write DIR/sweep.sbatch, a Slurm job array of --tasks shards, instead of running
+    #[arg(long)]
+    slurm: bool,
+    /// Array tasks (shards) of the Slurm job [default: the study's shard count, else 4]
+    #[arg(long, value_name = "N", requires = "slurm")]
+    tasks: Option<usize>,
+    /// #SBATCH option KEY=VALUE (repeatable), e.g. time=02:00:00, mem=8G, partition=debug
+    #[arg(long = "slurm-opt", value_name = "KEY=VALUE", requires = "slurm")]
+    slurm_opt: Vec<String>,
+    /// Submit the job with sbatch after writing it
+    #[arg(long, requires = "slurm")]
+    submit: bool,
+    /// Resubmit only the tasks whose shards have missing or failed points
+    #[arg(long, requires = "slurm")]
+    only_missing: bool,
+}
+
+/// Runs one point in-process: `command args…` parsed exactly like a command line.
+pub fn run_point(command: &str, args: &[String]) -> anyhow::Result<SummaryRow> {
+    let argv = ["flatsim", command]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(args.iter().cloned());
+    let cli = Cli::try_parse_from(argv)?;
+    let row = match cli.command {
+        Some(super::Command::Gemm(gemm)) => {
+            super::gemm::simulate(&gemm, &cli.set).map(|(row, _)| row)
+        }
+        _ => return Err(anyhow::anyhow!("a sweep cannot run `{command}`")),
+    };
+    row.map_err(|e| anyhow::anyhow!("{e:#}"))
+}
+
+pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
+    let spec = SweepSpec::load(&args.file).map_err(CliError::bad_input)?;
+    if args.dry_run {
+        let mut listing = format!(
+            "{} points of `flatsim {}`\n",
+            spec.point_count(),
+            spec.command
+        );
+        for point in spec.points() {
+            listing.push_str(&format!(
+                "{}\t{}\n",
+                point.index,
+                spec.run_arguments(&point).join(" ")
+            ));
+        }
+        return crate::output::print_until_closed(&listing).map_err(CliError::failure);
+    }
+    let out_dir = args
+        .out
+        .clone()
+        .expect("clap requires --out without --dry-run");
+    let stored_path =
+        stored::store(&args.file, &out_dir, overrides).map_err(CliError::bad_input)?;
+    let spec = SweepSpec::load(&stored_path).map_err(CliError::bad_input)?;
+    if args.slurm {
+        return write_slurm_job(args, &spec, &out_dir);
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let runner = |point_args: &[String]| run_point(&spec.command, point_args);
+    let (points, dir) = match args.shard {
+        Some(shard) => {
+            shard.record_count(&out_dir).map_err(CliError::bad_input)?;
+            (shard.points(&spec), shard.dir(&out_dir))
+        }
+        None => (spec.points().collect(), out_dir.clone()),
+    };
+    let outcome =
+        run_points(&spec, &points, &dir, jobs, true, &runner).map_err(CliError::failure)?;
+    println!(
+        "{} points: {} run, {} already done, {} failed; results in {}",
+        points.len(),
+        outcome.succeeded,
+        outcome.skipped,
+        outcome.failed,
+        dir.join(crate::sweep::table::SUMMARY_FILE).display()
+    );
+    if outcome.failed > 0 {
+        return Err(CliError::failure(anyhow::anyhow!(
+            "{} points failed; see {}",
+            outcome.failed,
+            dir.join(crate::sweep::table::FAILURES_FILE).display()
+        )));
+    }
+    Ok(())
+}
+
+fn write_slurm_job(args: &SweepArgs, spec: &SweepSpec, out_dir: &std::path::Path) -> CliResult {
+    // A resubmission keeps the study's split unless --tasks names another (which is refused).
+    let task_count = match args.tasks {
+        Some(count) => count,
+        None => recorded_count(out_dir)
+            .map_err(CliError::bad_input)?
+            .unwrap_or(slurm::DEFAULT_TASKS),
+    };
+    if task_count == 0 {
+        return Err(CliError::bad_input(anyhow::anyhow!(
+            "--tasks must be positive"
+        )));
+    }
+    let options = slurm::options(&args.slurm_opt).map_err(CliError::bad_input)?;
+    let shard = Shard {
+        index: 0,
+        count: task_count,
+    };
+    shard.record_count(out_dir).map_err(CliError::bad_input)?;
+    let tasks: Vec<usize> = if args.only_missing {
+        merge::status(out_dir)
+            .map_err(CliError::failure)?
+            .incomplete_shards()
+    } else {
+        (0..task_count).collect()
+    };
+    if tasks.is_empty() {
+        println!("every point is done; nothing to submit");
+        return Ok(());
+    }
+    let array = slurm::array_spec(&tasks, task_count);
+    let job =
+        slurm::write_script(out_dir, task_count, &array, &options).map_err(CliError::failure)?;
+    let script = job.script;
+    println!(
+        "wrote {} ({} points in {} tasks)",
+        script.display(),
+        spec.point_count(),
+        tasks.len()
+    );
+    if job.binary == slurm::BinaryCopy::KeptOther {
+        println!(
+            "note: the study keeps its own flatsim ({}), another build than this one; delete it to run the remaining tasks with this build",
+            out_dir.join(slurm::BINARY_COPY).display()
+        );
+    }
+    if args.submit {
+        let output = std::process::Command::new("sbatch")
+            .arg(&script)
+            .output()
+            .map_err(|e| CliError::failure(anyhow::anyhow!("cannot run sbatch: {e}")))?;
+        print!("{}", String::from_utf8_lossy(&output.stdout));
+        if !output.status.success() {
+            return Err(CliError::failure(anyhow::anyhow!(
+                "sbatch failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+    } else {
+        println!("submit with: sbatch {}", script.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! `flatsim`: the command line. It parses arguments, reads and writes files
+//! and formats results; the models live in the library crates.
+
+mod commands;
+mod error;
+mod output;
+mod progress;
+mod sweep;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = commands::Cli::parse();
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}

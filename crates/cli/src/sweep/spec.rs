@@ -1,0 +1,350 @@
+//! Sweep files: a base run and axes whose cartesian product gives the points.
+//!
+//! ```toml
+//! version = 1
+//! command = "run"           # or "gemm"; the subcommand every point runs
+//! [base]                    # parameters of that command, one value each
+//! hw = "edge"               # preset name or path relative to this file
+//! workload = "bert"
+//! seq_len = 4096
+//! dataflow = "flat"
+//! [base.set]                # hardware-config overrides for every point
+//! "vector.ideal" = true
+//! [axes]                    # first axis varies slowest
+//! seq_len = [512, 1024]
+//! "sram.capacity_bytes" = [204800, 20971520]   # dotted keys are --set overrides
+//! ```
+//!
+//! Points are numbered from 0 in that order, so every process that reads the
+//! same file agrees on the numbering.
+
+use anyhow::{anyhow, bail, Result};
+use std::path::{Path, PathBuf};
+use toml_edit::{Document, Item, Value};
+
+/// The commands a sweep can run, with the parameters each takes
+/// (flag = `--` + name with `-`); dotted keys are `--set` overrides.
+pub const COMMANDS: &[(&str, &[&str])] = &[
+    (
+        "run",
+        &[
+            "hw", "workload", "batch", "seq_len", "dataflow", "gran", "rows", "cols", "mapping",
+        ],
+    ),
+    ("gemm", &["hw", "m", "k", "n", "pe_dataflow"]),
+];
+
+/// A parsed sweep file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepSpec {
+    /// The flatsim subcommand every point runs (`run` unless the file says `command = "gemm"`).
+    pub command: String,
+    /// Directory of the sweep file; relative `hw` paths resolve against it.
+    pub base_dir: PathBuf,
+    /// (parameter, value) pairs every point starts from.
+    pub base: Vec<(String, String)>,
+    /// (parameter, values) in file order.
+    pub axes: Vec<(String, Vec<String>)>,
+}
+
+/// One point of a sweep: its index and the value of every axis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Point {
+    pub index: usize,
+    pub axis_values: Vec<String>,
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.value().clone()),
+        Value::Integer(i) => Some(i.value().to_string()),
+        Value::Float(f) => Some(f.value().to_string()),
+        Value::Boolean(b) => Some(b.value().to_string()),
+        _ => None,
+    }
+}
+
+impl SweepSpec {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow!("{}: cannot read the sweep file: {e}", path.display()))?;
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::parse(&path.display().to_string(), &text, base_dir)
+    }
+
+    pub fn parse(origin: &str, text: &str, base_dir: PathBuf) -> Result<Self> {
+        let doc = Document::parse(text.to_owned()).map_err(|e| {
+            let line = e.span().map_or(0, |s| hwconfig::line_of(text, s.start));
+            anyhow!("{origin}:{line}: not valid TOML: {}", e.message())
+        })?;
+        let at = |key: &toml_edit::Key| match key.span() {
+            Some(span) => format!("{origin}:{}", hwconfig::line_of(text, span.start)),
+            None => origin.to_owned(),
+        };
+        let command = match doc.as_table().get_key_value("command") {
+            None => "run".to_owned(),
+            Some((key, item)) => {
+                let name = item.as_str().unwrap_or_default();
+                if !COMMANDS.iter().any(|(c, _)| *c == name) {
+                    let valid: Vec<&str> = COMMANDS.iter().map(|(c, _)| *c).collect();
+                    bail!(
+                        "{}: key `command`: expected one of {}",
+                        at(key),
+                        valid.join(", ")
+                    );
+                }
+                name.to_owned()
+            }
+        };
+        let parameters = COMMANDS
+            .iter()
+            .find(|(c, _)| *c == command)
+            .map_or(&[][..], |(_, p)| *p);
+        let check_name = |key: &toml_edit::Key, path: &str| -> Result<()> {
+            let name = key.get();
+            if name.contains('.') || parameters.contains(&name) {
+                return Ok(());
+            }
+            let closest = parameters
+                .iter()
+                .min_by_key(|p| hwconfig::edit_distance(name, p))
+                .copied()
+                .unwrap_or("hw");
+            bail!(
+                "{}: key `{path}{name}`: unknown parameter; did you mean `{closest}`? ({command} parameters: {}; dotted keys are hardware-config overrides)",
+                at(key),
+                parameters.join(", ")
+            )
+        };
+        let mut spec = SweepSpec {
+            command: command.clone(),
+            base_dir,
+            base: Vec::new(),
+            axes: Vec::new(),
+        };
+        let mut has_version = false;
+        for (name, item) in doc.as_table().iter() {
+            let key = doc.as_table().key(name).expect("iterated key exists");
+            match (name, item) {
+                ("command", _) => {}
+                ("version", item) => {
+                    if item.as_integer() != Some(1) {
+                        bail!("{}: key `version`: unsupported sweep format version; this flatsim reads version 1", at(key));
+                    }
+                    has_version = true;
+                }
+                ("base", Item::Table(table)) => {
+                    for (param, value) in table.iter() {
+                        let param_key = table.key(param).expect("iterated key exists");
+                        if param == "set" {
+                            let overrides = value.as_table_like().ok_or_else(|| anyhow!("{}: key `base.set`: expected a table of hardware-config overrides", at(param_key)))?;
+                            for (hw_key, hw_value) in overrides.iter() {
+                                let text =
+                                    hw_value.as_value().and_then(scalar_text).ok_or_else(|| {
+                                        anyhow!(
+                                            "{}: key `base.set.{hw_key}`: expected a single value",
+                                            at(param_key)
+                                        )
+                                    })?;
+                                spec.base.push((hw_key.to_owned(), text));
+                            }
+                            continue;
+                        }
+                        check_name(param_key, "base.")?;
+                        let text = value.as_value().and_then(scalar_text).ok_or_else(|| {
+                            anyhow!("{}: key `base.{param}`: expected a single value (put lists under [axes])", at(param_key))
+                        })?;
+                        spec.base.push((param.to_owned(), text));
+                    }
+                }
+                ("axes", Item::Table(table)) => {
+                    for (param, value) in table.iter() {
+                        let param_key = table.key(param).expect("iterated key exists");
+                        check_name(param_key, "axes.")?;
+                        let values = value
+                            .as_array()
+                            .map(|a| a.iter().map(scalar_text).collect::<Option<Vec<_>>>())
+                            .ok_or_else(|| anyhow!("{}: key `axes.{param}`: expected an array of values", at(param_key)))?
+                            .ok_or_else(|| anyhow!("{}: key `axes.{param}`: values must be strings, numbers or booleans", at(param_key)))?;
+                        if values.is_empty() {
+                            bail!(
+                                "{}: key `axes.{param}`: an axis needs at least one value",
+                                at(param_key)
+                            );
+                        }
+                        spec.axes.push((param.to_owned(), values));
+                    }
+                }
+                _ => bail!(
+                    "{}: key `{name}`: expected `version`, [base] or [axes]",
+                    at(key)
+                ),
+            }
+        }
+        if !has_version {
+            bail!("{origin}: key `version`: required key is missing (version = 1)");
+        }
+        Ok(spec)
+    }
+
+    /// Number of points: the product of the axis lengths.
+    pub fn point_count(&self) -> usize {
+        self.axes.iter().map(|(_, values)| values.len()).product()
+    }
+
+    /// Point `index`: mixed-radix digits of the index, first axis most significant.
+    pub fn point(&self, index: usize) -> Point {
+        let mut rest = index;
+        let mut axis_values = vec![String::new(); self.axes.len()];
+        for (slot, (_, values)) in axis_values.iter_mut().zip(&self.axes).rev() {
+            *slot = values[rest % values.len()].clone();
+            rest /= values.len();
+        }
+        Point { index, axis_values }
+    }
+
+    pub fn points(&self) -> impl Iterator<Item = Point> + '_ {
+        (0..self.point_count()).map(|i| self.point(i))
+    }
+
+    pub fn axis_names(&self) -> Vec<&str> {
+        self.axes.iter().map(|(name, _)| name.as_str()).collect()
+    }
+
+    /// The arguments of a point for its command: base values, overridden by axis values.
+    pub fn run_arguments(&self, point: &Point) -> Vec<String> {
+        let mut params: Vec<(&str, &str)> = self
+            .base
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        for ((name, _), value) in self.axes.iter().zip(&point.axis_values) {
+            params.retain(|(k, _)| k != name);
+            params.push((name, value));
+        }
+        let mut args = Vec::new();
+        for (name, value) in params {
+            if name.contains('.') {
+                args.push("--set".to_owned());
+                args.push(format!("{name}={value}"));
+            } else if name == "hw" {
+                args.push("--hw".to_owned());
+                args.push(self.resolve_hw(value).display().to_string());
+            } else {
+                args.push(format!("--{}", name.replace('_', "-")));
+                args.push(value.to_owned());
+            }
+        }
+        args
+    }
+
+    /// A relative hw path names a file next to the sweep file; a preset name stays as is.
+    pub fn resolve_hw(&self, value: &str) -> PathBuf {
+        let candidate = self.base_dir.join(value);
+        if Path::new(value).is_relative() && candidate.exists() {
+            candidate
+        } else {
+            PathBuf::from(value)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SWEEP: &str = r#"
+version = 1
+[base]
+hw = "edge"
+workload = "bert"
+seq_len = 4096
+[base.set]
+"vector.ideal" = true
+[axes]
+seq_len = [512, 1024, 2048]
+dataflow = ["flat", "flash"]
+"sram.capacity_bytes" = [204800, 20971520]
+"#;
+
+    fn spec() -> SweepSpec {
+        SweepSpec::parse("s.toml", SWEEP, PathBuf::new()).unwrap()
+    }
+
+    #[test]
+    fn points_are_the_cartesian_product_in_file_order() {
+        let spec = spec();
+        assert_eq!(spec.point_count(), 12);
+        assert_eq!(spec.point(0).axis_values, ["512", "flat", "204800"]);
+        assert_eq!(spec.point(1).axis_values, ["512", "flat", "20971520"]);
+        assert_eq!(spec.point(2).axis_values, ["512", "flash", "204800"]);
+        assert_eq!(spec.point(11).axis_values, ["2048", "flash", "20971520"]);
+        let distinct: std::collections::BTreeSet<_> =
+            spec.points().map(|p| p.axis_values).collect();
+        assert_eq!(distinct.len(), 12);
+    }
+
+    #[test]
+    fn run_arguments_let_axes_override_the_base() {
+        let spec = spec();
+        let args = spec.run_arguments(&spec.point(3));
+        let joined = args.join(" ");
+        assert!(joined.contains("--hw edge"), "{joined}");
+        assert!(joined.contains("--set vector.ideal=true"), "{joined}");
+        assert!(joined.contains("--seq-len 512"), "{joined}");
+        assert!(!joined.contains("--seq-len 4096"), "{joined}");
+        assert!(
+            joined.contains("--dataflow flash --set sram.capacity_bytes=20971520"),
+            "{joined}"
+        );
+    }
+
+    #[test]
+    fn errors_name_line_and_key() {
+        let err = SweepSpec::parse(
+            "s.toml",
+            "version = 1\n[axes]\nseq_lne = [1]\n",
+            PathBuf::new(),
+        )
+        .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with("s.toml:3: key `axes.seq_lne`"),
+            "{message}"
+        );
+        assert!(message.contains("did you mean `seq_len`"), "{message}");
+        let err = SweepSpec::parse(
+            "s.toml",
+            "version = 1\n[axes]\nseq_len = 5\n",
+            PathBuf::new(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("expected an array"), "{err}");
+        let err = SweepSpec::parse(
+            "s.toml",
+            "version = 1\ncommand = \"gemm\"\n[axes]\nseq_len = [1]\n",
+            PathBuf::new(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("gemm parameters: hw, m, k, n, pe_dataflow"),
+            "{err}"
+        );
+        let err = SweepSpec::parse("s.toml", "version = 1\ncommand = \"fly\"\n", PathBuf::new())
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("expected one of run, gemm"),
+            "{err}"
+        );
+        let err = SweepSpec::parse("s.toml", "version = 2\n", PathBuf::new()).unwrap_err();
+        assert!(err.to_string().contains("version"), "{err}");
+        let err = SweepSpec::parse(
+            "s.toml",
+            "version = 1\n[axes]\nbatch = []\n",
+            PathBuf::new(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("at least one value"), "{err}");
+    }
+}

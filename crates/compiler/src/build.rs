@@ -1,0 +1,828 @@
+//! Builds the loop nest of each dataflow from a [`Plan`].
+
+use crate::ir::*;
+use crate::plan::{Dataflow, Gran, Plan};
+use hwconfig::PeDataflow;
+
+/// Collects buffers and hands out their ids.
+struct Buffers(Vec<Buffer>);
+
+impl Buffers {
+    #[allow(clippy::too_many_arguments)] // one line per buffer reads like a table
+    fn add(
+        &mut self,
+        name: &'static str,
+        what: &'static str,
+        heads: Heads,
+        rows: Span,
+        cols: Span,
+        slots: u32,
+        key_depth: usize,
+        extra: bool,
+    ) -> BufId {
+        self.0.push(Buffer {
+            name,
+            what,
+            heads,
+            rows,
+            cols,
+            slots,
+            key_depth,
+            extra,
+        });
+        BufId(self.0.len() - 1)
+    }
+}
+
+fn block(var: Var, size: u64, total: u64) -> Span {
+    Span::Block(Block {
+        var,
+        size,
+        total,
+        modulo: None,
+    })
+}
+
+fn view(buf: BufId, rows: Span, cols: Span) -> Operand {
+    Operand {
+        buf,
+        per_head: true,
+        rows,
+        cols,
+    }
+}
+
+fn whole(buf: BufId, n_rows: u64, n_cols: u64) -> Operand {
+    view(buf, Span::All(n_rows), Span::All(n_cols))
+}
+
+/// All heads of a buffer stacked (vector operations over every row).
+fn stacked(buf: BufId, n_rows: u64, n_cols: u64) -> Operand {
+    Operand {
+        per_head: false,
+        ..whole(buf, n_rows, n_cols)
+    }
+}
+
+fn when(var: Var, test: Test, body: Vec<Stmt>) -> Stmt {
+    Stmt::When {
+        cond: Cond { var, test },
+        body,
+    }
+}
+
+fn load(buf: BufId, slice: Slice, when: LoadWhen) -> Stmt {
+    Stmt::Load(Load { buf, slice, when })
+}
+
+/// The first instance of every load in `body`, for the prologue.
+fn prologue_of(body: &[Stmt]) -> Vec<Stmt> {
+    body.iter()
+        .filter_map(|s| match s {
+            Stmt::Load(l) => Some(Stmt::Load(Load {
+                when: LoadWhen::Now,
+                ..*l
+            })),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Wraps per-head statements in the inner loops over the heads a tile spans.
+fn per_head(heads: Heads, p: &Problem, body: Vec<Stmt>) -> Vec<Stmt> {
+    match heads {
+        Heads::One => body,
+        Heads::Batch => vec![Stmt::For {
+            var: Var::H,
+            extent: p.heads,
+            body,
+        }],
+        Heads::All => vec![Stmt::For {
+            var: Var::B,
+            extent: p.batch,
+            body: vec![Stmt::For {
+                var: Var::H,
+                extent: p.heads,
+                body,
+            }],
+        }],
+    }
+}
+
+/// Three-pass softmax over every row of `l`.
+fn three_pass(l: Operand, max: BufId, sum: BufId) -> Vec<Stmt> {
+    let v = |kind| {
+        Stmt::Vector(VectorStmt {
+            kind,
+            x: l,
+            max: Some(max),
+            sum: Some(sum),
+            factor: None,
+        })
+    };
+    vec![
+        v(VectorKind::RowMax),
+        v(VectorKind::ExpSum { rescale: false }),
+        v(VectorKind::Divide),
+    ]
+}
+
+fn gemm(
+    what: &'static str,
+    out: Operand,
+    a: Operand,
+    b: Operand,
+    b_transposed: bool,
+    accumulate: Accumulate,
+    dataflow: PeDataflow,
+) -> Stmt {
+    Stmt::Gemm(Gemm {
+        what,
+        out,
+        a,
+        b,
+        b_transposed,
+        accumulate,
+        dataflow,
+    })
+}
+
+/// The loop nest of `plan` for `p`.
+pub fn loop_nest(p: &Problem, plan: &Plan) -> LoopNest {
+    let (buffers, phases) = match plan.dataflow {
+        Dataflow::Flat => flat(p, plan),
+        Dataflow::Flash => flash(p, plan),
+        Dataflow::Unfused => unfused(p, plan),
+    };
+    LoopNest {
+        title: plan.label(),
+        problem: *p,
+        buffers: buffers.0,
+        phases,
+    }
+}
+
+fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
+    let (n, d) = (p.seq_len, p.head_dim);
+    let gran = plan.gran.unwrap_or(Gran::R);
+    let (heads, mut loops) = match gran {
+        Gran::M => (Heads::All, vec![]),
+        Gran::B => (Heads::Batch, vec![(Var::B, p.batch)]),
+        Gran::H => (Heads::One, vec![(Var::B, p.batch), (Var::H, p.heads)]),
+        Gran::R => (
+            Heads::One,
+            vec![
+                (Var::B, p.batch),
+                (Var::H, p.heads),
+                (Var::R, n.div_ceil(plan.rows)),
+            ],
+        ),
+    };
+    let rows = if gran == Gran::R {
+        block(Var::R, plan.rows, n)
+    } else {
+        Span::All(n)
+    };
+    let tile_depth = loops.len();
+    let mut b = Buffers(Vec::new());
+    let q = b.add(
+        "q",
+        "Q rows of the tile",
+        heads,
+        rows,
+        Span::All(d),
+        2,
+        tile_depth,
+        false,
+    );
+    let mut body = Vec::new();
+    let (k, v, kv_chunks);
+    if plan.spill {
+        let chunks = n.div_ceil(plan.cols);
+        loops.push((Var::C, 2 * chunks));
+        let chunk_rows = Span::Block(Block {
+            var: Var::C,
+            size: plan.cols,
+            total: n,
+            modulo: Some(chunks),
+        });
+        let kv = b.add(
+            "kv",
+            "K chunks, then V chunks, streamed from DRAM (spill)",
+            heads,
+            chunk_rows,
+            Span::All(d),
+            2,
+            tile_depth + 1,
+            false,
+        );
+        body.push(load(
+            q,
+            Slice {
+                tensor: Tensor::Q,
+                heads,
+                rows,
+                cols: Span::All(d),
+            },
+            LoadWhen::Next,
+        ));
+        body.push(load(
+            kv,
+            Slice {
+                tensor: Tensor::KeysThenValues { chunks },
+                heads,
+                rows: chunk_rows,
+                cols: Span::All(d),
+            },
+            LoadWhen::Next,
+        ));
+        (k, v, kv_chunks) = (kv, kv, Some((chunks, chunk_rows)));
+    } else {
+        // R granularity keeps a head's K and V across its row tiles and loads
+        // the next head's in parts alongside them (FLAT's 4Nd).
+        let (kv_depth, when) = if gran == Gran::R {
+            (2, LoadWhen::NextSpread)
+        } else {
+            (tile_depth, LoadWhen::Next)
+        };
+        k = b.add(
+            "k",
+            "K of the tile's heads",
+            heads,
+            Span::All(n),
+            Span::All(d),
+            2,
+            kv_depth,
+            false,
+        );
+        v = b.add(
+            "v",
+            "V of the tile's heads",
+            heads,
+            Span::All(n),
+            Span::All(d),
+            2,
+            kv_depth,
+            false,
+        );
+        body.push(load(
+            k,
+            Slice {
+                tensor: Tensor::K,
+                heads,
+                rows: Span::All(n),
+                cols: Span::All(d),
+            },
+            when,
+        ));
+        body.push(load(
+            v,
+            Slice {
+                tensor: Tensor::V,
+                heads,
+                rows: Span::All(n),
+                cols: Span::All(d),
+            },
+            when,
+        ));
+        body.push(load(
+            q,
+            Slice {
+                tensor: Tensor::Q,
+                heads,
+                rows,
+                cols: Span::All(d),
+            },
+            LoadWhen::Next,
+        ));
+        kv_chunks = None;
+    }
+    let l = b.add(
+        "l",
+        "scores L, then probabilities P, of the tile",
+        heads,
+        rows,
+        Span::All(n),
+        1,
+        0,
+        false,
+    );
+    let o = b.add(
+        "o",
+        "O rows of the tile",
+        heads,
+        rows,
+        Span::All(d),
+        2,
+        tile_depth,
+        false,
+    );
+    let m = b.add("m", "row maxima", heads, rows, Span::All(1), 1, 0, true);
+    let s = b.add("s", "row sums", heads, rows, Span::All(1), 1, 0, true);
+    let prologue = prologue_of(&body);
+    let softmax = three_pass(stacked(l, n, n), m, s);
+    let store = Stmt::Store(Store {
+        buf: o,
+        slice: Slice {
+            tensor: Tensor::O,
+            heads,
+            rows,
+            cols: Span::All(d),
+        },
+    });
+    match kv_chunks {
+        None => {
+            body.extend(per_head(
+                heads,
+                p,
+                vec![gemm(
+                    "L",
+                    whole(l, n, n),
+                    whole(q, n, d),
+                    whole(k, n, d),
+                    true,
+                    Accumulate::Never,
+                    plan.l_dataflow,
+                )],
+            ));
+            body.extend(softmax);
+            body.extend(per_head(
+                heads,
+                p,
+                vec![gemm(
+                    "A",
+                    whole(o, n, d),
+                    whole(l, n, n),
+                    whole(v, n, d),
+                    false,
+                    Accumulate::Never,
+                    plan.a_dataflow,
+                )],
+            ));
+            body.push(store);
+        }
+        Some((chunks, chunk_rows)) => {
+            // The chunk's columns of the score rows; the chunk itself fills kv from row 0.
+            let Span::Block(chunk_cols) = chunk_rows else {
+                unreachable!("chunks are blocks")
+            };
+            let l_chunk = view(l, Span::All(n), Span::Block(chunk_cols));
+            let kv_view = whole(k, n, d);
+            body.push(when(
+                Var::C,
+                Test::Lt(chunks),
+                per_head(
+                    heads,
+                    p,
+                    vec![gemm(
+                        "L",
+                        l_chunk,
+                        whole(q, n, d),
+                        kv_view,
+                        true,
+                        Accumulate::Never,
+                        plan.l_dataflow,
+                    )],
+                ),
+            ));
+            body.push(when(Var::C, Test::Eq(chunks - 1), softmax));
+            body.push(when(
+                Var::C,
+                Test::Ge(chunks),
+                per_head(
+                    heads,
+                    p,
+                    vec![gemm(
+                        "A",
+                        whole(o, n, d),
+                        l_chunk,
+                        whole(v, n, d),
+                        false,
+                        Accumulate::UnlessFirst(Var::C, chunks),
+                        plan.a_dataflow,
+                    )],
+                ),
+            ));
+            body.push(when(Var::C, Test::Eq(2 * chunks - 1), vec![store]));
+        }
+    }
+    (
+        b,
+        vec![Phase {
+            name: "fused attention",
+            loops,
+            prologue,
+            body,
+        }],
+    )
+}
+
+fn flash(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
+    let (n, d) = (p.seq_len, p.head_dim);
+    let chunks = n.div_ceil(plan.cols);
+    let loops = vec![
+        (Var::B, p.batch),
+        (Var::H, p.heads),
+        (Var::R, n.div_ceil(plan.rows)),
+        (Var::C, chunks),
+    ];
+    let rows = block(Var::R, plan.rows, n);
+    let keys = block(Var::C, plan.cols, n);
+    let one = Heads::One;
+    let mut b = Buffers(Vec::new());
+    let q = b.add(
+        "q",
+        "Q rows of the block",
+        one,
+        rows,
+        Span::All(d),
+        2,
+        3,
+        false,
+    );
+    let k = b.add("k", "K block", one, keys, Span::All(d), 2, 4, false);
+    let v = b.add("v", "V block", one, keys, Span::All(d), 2, 4, false);
+    let s = b.add(
+        "s",
+        "scores S, then P, of the block",
+        one,
+        rows,
+        keys,
+        2,
+        4,
+        false,
+    );
+    let o = b.add(
+        "o",
+        "running output of the row block",
+        one,
+        rows,
+        Span::All(d),
+        2,
+        3,
+        false,
+    );
+    let m = b.add(
+        "m",
+        "running row maxima",
+        one,
+        rows,
+        Span::All(1),
+        2,
+        3,
+        true,
+    );
+    let l = b.add("l", "running row sums", one, rows, Span::All(1), 2, 3, true);
+    let f = b.add(
+        "f",
+        "rescale factors exp(m_old − m_new)",
+        one,
+        rows,
+        Span::All(1),
+        2,
+        3,
+        true,
+    );
+    let load_v = load(
+        v,
+        Slice {
+            tensor: Tensor::V,
+            heads: one,
+            rows: keys,
+            cols: Span::All(d),
+        },
+        LoadWhen::Next,
+    );
+    let mut body = vec![
+        load(
+            q,
+            Slice {
+                tensor: Tensor::Q,
+                heads: one,
+                rows,
+                cols: Span::All(d),
+            },
+            LoadWhen::Next,
+        ),
+        load(
+            k,
+            Slice {
+                tensor: Tensor::K,
+                heads: one,
+                rows: keys,
+                cols: Span::All(d),
+            },
+            LoadWhen::Next,
+        ),
+    ];
+    let prologue = prologue_of(&[body.clone(), vec![load_v.clone()]].concat());
+    let sv = stacked(s, n, n);
+    let ov = stacked(o, n, d);
+    let vec_op = |kind, x, max, sum, factor| {
+        Stmt::Vector(VectorStmt {
+            kind,
+            x,
+            max,
+            sum,
+            factor,
+        })
+    };
+    body.push(gemm(
+        "L",
+        whole(s, n, n),
+        whole(q, n, d),
+        whole(k, n, d),
+        true,
+        Accumulate::Never,
+        plan.l_dataflow,
+    ));
+    body.push(when(
+        Var::C,
+        Test::Eq(0),
+        vec![
+            vec_op(VectorKind::RowMax, sv, Some(m), None, None),
+            vec_op(
+                VectorKind::ExpSum { rescale: false },
+                sv,
+                Some(m),
+                Some(l),
+                None,
+            ),
+        ],
+    ));
+    body.push(when(
+        Var::C,
+        Test::Ge(1),
+        vec![
+            vec_op(VectorKind::RunningMax, sv, Some(m), None, Some(f)),
+            vec_op(
+                VectorKind::ExpSum { rescale: true },
+                sv,
+                Some(m),
+                Some(l),
+                Some(f),
+            ),
+        ],
+    ));
+    body.push(Stmt::Delayed(vec![gemm(
+        "A",
+        whole(o, n, d),
+        whole(s, n, n),
+        whole(v, n, d),
+        false,
+        Accumulate::UnlessFirst(Var::C, 0),
+        plan.a_dataflow,
+    )]));
+    // V is read one step late (by the delayed P·V), so its next block is
+    // fetched only after that read, into the slot it just freed.
+    body.push(load_v);
+    body.push(when(
+        Var::C,
+        Test::Ge(1),
+        vec![vec_op(VectorKind::Rescale, ov, None, None, Some(f))],
+    ));
+    body.push(Stmt::Delayed(vec![when(
+        Var::C,
+        Test::Eq(chunks - 1),
+        vec![
+            vec_op(VectorKind::Divide, ov, None, Some(l), None),
+            Stmt::Store(Store {
+                buf: o,
+                slice: Slice {
+                    tensor: Tensor::O,
+                    heads: one,
+                    rows,
+                    cols: Span::All(d),
+                },
+            }),
+        ],
+    )]));
+    (
+        b,
+        vec![Phase {
+            name: "flash attention",
+            loops,
+            prologue,
+            body,
+        }],
+    )
+}
+
+fn unfused(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
+    let (n, d) = (p.seq_len, p.head_dim);
+    let one = Heads::One;
+    let (nr, nc) = (n.div_ceil(plan.rows), n.div_ceil(plan.cols));
+    let tiles = vec![
+        (Var::B, p.batch),
+        (Var::H, p.heads),
+        (Var::R, nr),
+        (Var::C, nc),
+    ];
+    let rows = block(Var::R, plan.rows, n);
+    let keys = block(Var::C, plan.cols, n);
+    let mut b = Buffers(Vec::new());
+    let q = b.add("q", "Q row tile", one, rows, Span::All(d), 2, 3, false);
+    let k = b.add("k", "K block", one, keys, Span::All(d), 2, 4, false);
+    let v = b.add("v", "V block", one, keys, Span::All(d), 2, 4, false);
+    let o = b.add(
+        "o",
+        "O row tile (accumulated over key blocks)",
+        one,
+        rows,
+        Span::All(d),
+        2,
+        3,
+        false,
+    );
+    let scores = |rows, cols| Slice {
+        tensor: Tensor::Scores,
+        heads: one,
+        rows,
+        cols,
+    };
+    let mut phases = Vec::new();
+
+    // Phase 1: L = Q·Kᵀ for every tile.
+    let mut l_body = vec![
+        load(
+            q,
+            Slice {
+                tensor: Tensor::Q,
+                heads: one,
+                rows,
+                cols: Span::All(d),
+            },
+            LoadWhen::Next,
+        ),
+        load(
+            k,
+            Slice {
+                tensor: Tensor::K,
+                heads: one,
+                rows: keys,
+                cols: Span::All(d),
+            },
+            LoadWhen::Next,
+        ),
+    ];
+    let l_prologue = prologue_of(&l_body);
+    // Phase 3's P operand, and phase 2.
+    let (p_operand, softmax_phase, a_loads);
+    if plan.scores_in_sram {
+        let all = b.add(
+            "scores",
+            "every head's N×N scores",
+            Heads::All,
+            Span::All(n),
+            Span::All(n),
+            1,
+            0,
+            false,
+        );
+        let tile = view(all, rows, keys);
+        l_body.push(gemm(
+            "L",
+            tile,
+            whole(q, n, d),
+            whole(k, n, d),
+            true,
+            Accumulate::Never,
+            plan.l_dataflow,
+        ));
+        let m = b.add(
+            "m",
+            "row maxima",
+            one,
+            Span::All(n),
+            Span::All(1),
+            1,
+            0,
+            true,
+        );
+        let s = b.add("s", "row sums", one, Span::All(n), Span::All(1), 1, 0, true);
+        softmax_phase = Phase {
+            name: "softmax",
+            loops: vec![(Var::B, p.batch), (Var::H, p.heads)],
+            prologue: vec![],
+            body: three_pass(whole(all, n, n), m, s),
+        };
+        p_operand = tile;
+        a_loads = vec![];
+    } else {
+        let st = b.add(
+            "st",
+            "score tile on its way to DRAM",
+            one,
+            rows,
+            keys,
+            2,
+            4,
+            false,
+        );
+        l_body.push(gemm(
+            "L",
+            whole(st, n, n),
+            whole(q, n, d),
+            whole(k, n, d),
+            true,
+            Accumulate::Never,
+            plan.l_dataflow,
+        ));
+        l_body.push(Stmt::Store(Store {
+            buf: st,
+            slice: scores(rows, keys),
+        }));
+        let srows = block(Var::R, plan.softmax_rows, n);
+        let sr = b.add(
+            "sr",
+            "score rows for softmax",
+            one,
+            srows,
+            Span::All(n),
+            2,
+            3,
+            false,
+        );
+        let m = b.add("m", "row maxima", one, srows, Span::All(1), 1, 0, true);
+        let s = b.add("s", "row sums", one, srows, Span::All(1), 1, 0, true);
+        let mut body = vec![load(sr, scores(srows, Span::All(n)), LoadWhen::Next)];
+        let prologue = prologue_of(&body);
+        body.extend(three_pass(whole(sr, n, n), m, s));
+        body.push(Stmt::Store(Store {
+            buf: sr,
+            slice: scores(srows, Span::All(n)),
+        }));
+        softmax_phase = Phase {
+            name: "softmax",
+            loops: vec![
+                (Var::B, p.batch),
+                (Var::H, p.heads),
+                (Var::R, n.div_ceil(plan.softmax_rows)),
+            ],
+            prologue,
+            body,
+        };
+        let pt = b.add(
+            "p",
+            "probability tile from DRAM",
+            one,
+            rows,
+            keys,
+            2,
+            4,
+            false,
+        );
+        p_operand = whole(pt, n, n);
+        a_loads = vec![load(pt, scores(rows, keys), LoadWhen::Next)];
+    }
+    phases.push(Phase {
+        name: "scores L = Q·Kᵀ",
+        loops: tiles.clone(),
+        prologue: l_prologue,
+        body: l_body,
+    });
+    phases.push(softmax_phase);
+
+    // Phase 3: O = P·V, accumulated over key blocks.
+    let mut a_body = a_loads;
+    a_body.push(load(
+        v,
+        Slice {
+            tensor: Tensor::V,
+            heads: one,
+            rows: keys,
+            cols: Span::All(d),
+        },
+        LoadWhen::Next,
+    ));
+    let a_prologue = prologue_of(&a_body);
+    a_body.push(gemm(
+        "A",
+        whole(o, n, d),
+        p_operand,
+        whole(v, n, d),
+        false,
+        Accumulate::UnlessFirst(Var::C, 0),
+        plan.a_dataflow,
+    ));
+    a_body.push(when(
+        Var::C,
+        Test::Eq(nc - 1),
+        vec![Stmt::Store(Store {
+            buf: o,
+            slice: Slice {
+                tensor: Tensor::O,
+                heads: one,
+                rows,
+                cols: Span::All(d),
+            },
+        })],
+    ));
+    phases.push(Phase {
+        name: "context A = P·V",
+        loops: tiles,
+        prologue: a_prologue,
+        body: a_body,
+    });
+    (b, phases)
+}

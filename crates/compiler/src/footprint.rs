@@ -1,0 +1,94 @@
+//! Live SRAM bytes of a plan, per tensor, against FLAT's Table 2.
+
+use crate::ir::{LoopNest, Problem};
+use crate::plan::Gran;
+
+/// One buffer's bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TensorBytes {
+    pub name: &'static str,
+    pub what: &'static str,
+    pub slots: u32,
+    /// All slots, without alignment padding.
+    pub bytes: u64,
+    /// Listed apart from Table 2 (per-row statistics).
+    pub extra: bool,
+}
+
+/// A plan's SRAM requirement and whether it fits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Footprint {
+    pub tensors: Vec<TensorBytes>,
+    pub capacity_bytes: u64,
+    /// Bytes placed including bank-alignment padding; `None` when refused.
+    pub allocated_bytes: Option<u64>,
+    /// The allocator's refusal, with its numbers.
+    pub refusal: Option<isa::AllocError>,
+}
+
+impl Footprint {
+    pub fn of(nest: &LoopNest, sram: &hwconfig::Sram) -> Self {
+        let p = &nest.problem;
+        let tensors = nest
+            .buffers
+            .iter()
+            .map(|b| TensorBytes {
+                name: b.name,
+                what: b.what,
+                slots: b.slots,
+                bytes: b.slot_elements(p) * p.element_bytes * u64::from(b.slots),
+                extra: b.extra,
+            })
+            .collect();
+        let (allocated_bytes, refusal) = match crate::program::allocate(nest, sram) {
+            Ok(table) => (Some(table.allocated_bytes()), None),
+            Err(e) => (None, Some(e)),
+        };
+        Footprint {
+            tensors,
+            capacity_bytes: sram.capacity_bytes,
+            allocated_bytes,
+            refusal,
+        }
+    }
+
+    /// Bytes of the tensors Table 2 counts.
+    pub fn main_bytes(&self) -> u64 {
+        self.tensors
+            .iter()
+            .filter(|t| !t.extra)
+            .map(|t| t.bytes)
+            .sum()
+    }
+
+    /// Bytes of the extras (softmax statistics).
+    pub fn extra_bytes(&self) -> u64 {
+        self.tensors
+            .iter()
+            .filter(|t| t.extra)
+            .map(|t| t.bytes)
+            .sum()
+    }
+
+    /// Everything live: Table 2's tensors plus extras.
+    pub fn total_bytes(&self) -> u64 {
+        self.main_bytes() + self.extra_bytes()
+    }
+
+    pub fn fits(&self) -> bool {
+        self.refusal.is_none()
+    }
+}
+
+/// FLAT's Table 2 buffer requirement in elements (×2 = double buffering):
+/// M `8BDN + BHN²`, B `8DN + HN²`, H `8Nd + N²`, R `4Rd + 4Nd + RN`.
+pub fn table2_elements(p: &Problem, gran: Gran, rows: u64) -> u64 {
+    let (b, h, n, d) = (p.batch, p.heads, p.seq_len, p.head_dim);
+    let hidden = h * d;
+    match gran {
+        Gran::M => 8 * b * hidden * n + b * h * n * n,
+        Gran::B => 8 * hidden * n + h * n * n,
+        Gran::H => 8 * n * d + n * n,
+        Gran::R => 4 * rows * d + 4 * n * d + rows * n,
+    }
+}

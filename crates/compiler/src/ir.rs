@@ -1,0 +1,474 @@
+//! The loop-nest IR: each dataflow is first a printable loop nest — outer
+//! *tile loops* shared by L and A (batch, head, row tile, key block), a body
+//! of loads, GEMMs and softmax operations per tile, and inner loops where a
+//! tile spans several heads. `--emit loops` prints it (FLAT's figure, in
+//! text); [`crate::lower`] turns it into instruction streams.
+
+use hwconfig::PeDataflow;
+use std::fmt;
+
+/// A loop variable. Tile loops and inner loops bind them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Var {
+    /// Batch element.
+    B = 0,
+    /// Head.
+    H = 1,
+    /// Row tile (query rows).
+    R = 2,
+    /// Key block (or chunk).
+    C = 3,
+}
+
+impl Var {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Var::B => "b",
+            Var::H => "h",
+            Var::R => "r",
+            Var::C => "c",
+        }
+    }
+}
+
+/// The attention problem in elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub batch: u64,
+    pub heads: u64,
+    pub seq_len: u64,
+    pub head_dim: u64,
+    pub element_bytes: u64,
+}
+
+/// Which heads a buffer slot or a DRAM slice holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heads {
+    /// All B·H heads.
+    All,
+    /// The H heads of batch element `b`.
+    Batch,
+    /// Head `(b, h)`.
+    One,
+}
+
+impl Heads {
+    pub fn count(self, p: &Problem) -> u64 {
+        match self {
+            Heads::All => p.batch * p.heads,
+            Heads::Batch => p.heads,
+            Heads::One => 1,
+        }
+    }
+}
+
+/// Rows or columns `[i·size, min((i+1)·size, total))` where `i` is the
+/// variable's value (modulo `modulo` when set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Block {
+    pub var: Var,
+    pub size: u64,
+    pub total: u64,
+    pub modulo: Option<u64>,
+}
+
+/// A length along one dimension: everything, or one block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Span {
+    /// The whole dimension (`n` elements).
+    All(u64),
+    Block(Block),
+}
+
+impl Span {
+    /// The largest length this span takes.
+    pub fn max_len(&self) -> u64 {
+        match self {
+            Span::All(n) => *n,
+            Span::Block(b) => b.size.min(b.total),
+        }
+    }
+}
+
+/// A DRAM tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tensor {
+    Q,
+    K,
+    V,
+    O,
+    /// The spilled scores `[B, H, N, N]`.
+    Scores,
+    /// Keys in blocks while `c < chunks`, then values: K chunk `c`, then V chunk `c − chunks`.
+    KeysThenValues {
+        chunks: u64,
+    },
+}
+
+/// A tile of a DRAM tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slice {
+    pub tensor: Tensor,
+    pub heads: Heads,
+    pub rows: Span,
+    pub cols: Span,
+}
+
+/// Index into [`LoopNest::buffers`]; also the region id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct BufId(pub usize);
+
+/// An SRAM buffer: `slots` slots, each holding `heads` heads of
+/// `rows × cols` elements (row-major, heads one after another). The slot in
+/// use is the linear index of the first `key_depth` tile loops modulo
+/// `slots`, so a double-buffered tile alternates with each new key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Buffer {
+    pub name: &'static str,
+    pub what: &'static str,
+    pub heads: Heads,
+    pub rows: Span,
+    pub cols: Span,
+    pub slots: u32,
+    pub key_depth: usize,
+    /// Listed apart from FLAT's Table 2 (per-row softmax statistics).
+    pub extra: bool,
+}
+
+impl Buffer {
+    pub fn slot_elements(&self, p: &Problem) -> u64 {
+        self.heads.count(p) * self.rows.max_len() * self.cols.max_len()
+    }
+}
+
+/// When a load is issued relative to its use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadWhen {
+    /// For the current tile (the prologue's first loads).
+    Now,
+    /// At the first step of the current key, for the next key (prefetch).
+    Next,
+    /// For the next key, in equal parts over the steps of the current key.
+    NextSpread,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Load {
+    pub buf: BufId,
+    pub slice: Slice,
+    pub when: LoadWhen,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Store {
+    pub buf: BufId,
+    pub slice: Slice,
+}
+
+/// A matrix view of a buffer: the current head's (`per_head`) or all
+/// heads stacked, restricted to `rows` and `cols`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Operand {
+    pub buf: BufId,
+    pub per_head: bool,
+    pub rows: Span,
+    pub cols: Span,
+}
+
+/// Whether a GEMM adds to its output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accumulate {
+    Never,
+    /// Accumulate except when `var == value` (the first block).
+    UnlessFirst(Var, u64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gemm {
+    /// `L` (scores) or `A` (context).
+    pub what: &'static str,
+    pub out: Operand,
+    pub a: Operand,
+    pub b: Operand,
+    pub b_transposed: bool,
+    pub accumulate: Accumulate,
+    pub dataflow: PeDataflow,
+}
+
+/// The softmax operations (see `isa::VectorOp`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VectorKind {
+    RowMax,
+    RunningMax,
+    ExpSum { rescale: bool },
+    Rescale,
+    Divide,
+}
+
+/// A vector operation over all rows of `x`; statistics in `max`, `sum`, `factor`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VectorStmt {
+    pub kind: VectorKind,
+    pub x: Operand,
+    pub max: Option<BufId>,
+    pub sum: Option<BufId>,
+    pub factor: Option<BufId>,
+}
+
+/// A test on a loop variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Test {
+    Eq(u64),
+    Lt(u64),
+    Ge(u64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cond {
+    pub var: Var,
+    pub test: Test,
+}
+
+impl Cond {
+    pub fn holds(&self, value: u64) -> bool {
+        match self.test {
+            Test::Eq(k) => value == k,
+            Test::Lt(k) => value < k,
+            Test::Ge(k) => value >= k,
+        }
+    }
+}
+
+/// A statement of a tile body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stmt {
+    /// An inner loop (over the heads a tile spans).
+    For {
+        var: Var,
+        extent: u64,
+        body: Vec<Stmt>,
+    },
+    When {
+        cond: Cond,
+        body: Vec<Stmt>,
+    },
+    /// Runs one step later, with the previous step's indices (software
+    /// pipelining: the PE array computes the next block's scores before
+    /// this block's P·V); after the last step it runs once more.
+    Delayed(Vec<Stmt>),
+    Load(Load),
+    Store(Store),
+    Gemm(Gemm),
+    Vector(VectorStmt),
+}
+
+/// A loop nest over tile loops (outermost first) with a body per step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phase {
+    pub name: &'static str,
+    pub loops: Vec<(Var, u64)>,
+    /// Runs once, at the first step's indices, before the loops.
+    pub prologue: Vec<Stmt>,
+    pub body: Vec<Stmt>,
+}
+
+/// A dataflow's whole program as loop nests, in phase order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoopNest {
+    pub title: String,
+    pub problem: Problem,
+    pub buffers: Vec<Buffer>,
+    pub phases: Vec<Phase>,
+}
+
+impl LoopNest {
+    pub fn buffer(&self, id: BufId) -> &Buffer {
+        &self.buffers[id.0]
+    }
+}
+
+// ---------------------------------------------------------------- printing
+
+fn span(f: &mut fmt::Formatter<'_>, s: &Span) -> fmt::Result {
+    match s {
+        Span::All(_) => f.write_str(":"),
+        Span::Block(b) => match b.modulo {
+            Some(m) => write!(f, "({}%{m})*{}..+{}", b.var.name(), b.size, b.size),
+            None => write!(f, "{}*{}..+{}", b.var.name(), b.size, b.size),
+        },
+    }
+}
+
+fn heads(h: Heads) -> &'static str {
+    match h {
+        Heads::All => "*,*",
+        Heads::Batch => "b,*",
+        Heads::One => "b,h",
+    }
+}
+
+impl fmt::Display for Slice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.tensor {
+            Tensor::Q => f.write_str("Q")?,
+            Tensor::K => f.write_str("K")?,
+            Tensor::V => f.write_str("V")?,
+            Tensor::O => f.write_str("O")?,
+            Tensor::Scores => f.write_str("S")?,
+            Tensor::KeysThenValues { chunks } => write!(f, "(c<{chunks} ? K : V)")?,
+        }
+        write!(f, "[{}][", heads(self.heads))?;
+        span(f, &self.rows)?;
+        f.write_str("][")?;
+        span(f, &self.cols)?;
+        f.write_str("]")
+    }
+}
+
+struct Show<'a, T>(&'a LoopNest, T);
+
+impl fmt::Display for Show<'_, &Operand> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let o = self.1;
+        let b = self.0.buffer(o.buf);
+        write!(f, "{}[{}][", b.name, if o.per_head { "b,h" } else { "*" })?;
+        span(f, &o.rows)?;
+        f.write_str("][")?;
+        span(f, &o.cols)?;
+        f.write_str("]")
+    }
+}
+
+fn indent(f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
+    write!(f, "{:width$}", "", width = 2 * depth)
+}
+
+fn test(t: &Test) -> String {
+    match t {
+        Test::Eq(k) => format!("== {k}"),
+        Test::Lt(k) => format!("< {k}"),
+        Test::Ge(k) => format!(">= {k}"),
+    }
+}
+
+impl LoopNest {
+    fn stmts(&self, f: &mut fmt::Formatter<'_>, body: &[Stmt], depth: usize) -> fmt::Result {
+        for s in body {
+            indent(f, depth)?;
+            match s {
+                Stmt::For { var, extent, body } => {
+                    writeln!(f, "for {} in 0..{extent}:", var.name())?;
+                    self.stmts(f, body, depth + 1)?;
+                }
+                Stmt::When { cond, body } => {
+                    writeln!(f, "when {} {}:", cond.var.name(), test(&cond.test))?;
+                    self.stmts(f, body, depth + 1)?;
+                }
+                Stmt::Delayed(body) => {
+                    writeln!(f, "delayed (previous step's indices):")?;
+                    self.stmts(f, body, depth + 1)?;
+                }
+                Stmt::Load(l) => {
+                    let word = match l.when {
+                        LoadWhen::Now => "load",
+                        LoadWhen::Next => "prefetch next",
+                        LoadWhen::NextSpread => "prefetch next (spread over the key's steps)",
+                    };
+                    writeln!(f, "{word} {} -> {}", l.slice, self.buffer(l.buf).name)?;
+                }
+                Stmt::Store(st) => {
+                    writeln!(f, "store {} -> {}", self.buffer(st.buf).name, st.slice)?
+                }
+                Stmt::Gemm(g) => {
+                    let op = match g.accumulate {
+                        Accumulate::Never => "=".to_string(),
+                        Accumulate::UnlessFirst(v, k) => format!("(+{}!={k})=", v.name()),
+                    };
+                    writeln!(
+                        f,
+                        "gemm {}: {} {op} {} · {}{}  pe={}",
+                        g.what,
+                        Show(self, &g.out),
+                        Show(self, &g.a),
+                        Show(self, &g.b),
+                        if g.b_transposed { "ᵀ" } else { "" },
+                        g.dataflow
+                    )?;
+                }
+                Stmt::Vector(v) => {
+                    let name = |b: Option<BufId>| b.map(|b| self.buffer(b).name).unwrap_or("-");
+                    let x = Show(self, &v.x);
+                    match v.kind {
+                        VectorKind::RowMax => writeln!(f, "vector {} = rowmax {x}", name(v.max))?,
+                        VectorKind::RunningMax => writeln!(
+                            f,
+                            "vector {m}, {fa} = running max {m}, rowmax {x}; {fa} = exp(old {m} − new {m})",
+                            m = name(v.max),
+                            fa = name(v.factor)
+                        )?,
+                        VectorKind::ExpSum { rescale } => {
+                            let s = name(v.sum);
+                            write!(f, "vector {x} = exp({x} − {}); {s} = ", name(v.max))?;
+                            if rescale {
+                                writeln!(f, "{s}·{} + rowsum", name(v.factor))?
+                            } else {
+                                writeln!(f, "rowsum")?
+                            }
+                        }
+                        VectorKind::Rescale => writeln!(f, "vector {x} *= {}", name(v.factor))?,
+                        VectorKind::Divide => writeln!(f, "vector {x} /= {}", name(v.sum))?,
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for LoopNest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = &self.problem;
+        writeln!(f, "# {}", self.title)?;
+        writeln!(
+            f,
+            "# B={} H={} N={} d={}, {}-byte elements",
+            p.batch, p.heads, p.seq_len, p.head_dim, p.element_bytes
+        )?;
+        for b in &self.buffers {
+            let key: Vec<&str> = self
+                .phases
+                .iter()
+                .find(|ph| ph.loops.len() >= b.key_depth)
+                .map(|ph| {
+                    ph.loops[..b.key_depth]
+                        .iter()
+                        .map(|(v, _)| v.name())
+                        .collect()
+                })
+                .unwrap_or_default();
+            writeln!(
+                f,
+                "buffer {}: {} slot(s) × {} head(s) × {}×{}, {} bytes/slot, slot key ({}){} — {}",
+                b.name,
+                b.slots,
+                b.heads.count(p),
+                b.rows.max_len(),
+                b.cols.max_len(),
+                b.slot_elements(p) * p.element_bytes,
+                key.join(","),
+                if b.extra { ", extra" } else { "" },
+                b.what
+            )?;
+        }
+        for phase in &self.phases {
+            writeln!(f, "phase {}:", phase.name)?;
+            self.stmts(f, &phase.prologue, 1)?;
+            for (depth, (var, extent)) in phase.loops.iter().enumerate() {
+                indent(f, depth + 1)?;
+                writeln!(f, "for {} in 0..{extent}:", var.name())?;
+            }
+            self.stmts(f, &phase.body, phase.loops.len() + 1)?;
+        }
+        Ok(())
+    }
+}

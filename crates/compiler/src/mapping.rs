@@ -1,0 +1,319 @@
+//! Plan resolution: the fixed plan of the flags and defaults, and the
+//! ranked search of `--mapping auto`.
+
+use crate::estimate::{estimate, Estimate};
+use crate::footprint::Footprint;
+use crate::ir::Problem;
+use crate::lower::{census, TokenPlan};
+use crate::plan::{Dataflow, DataflowSpec, Gran, Mapping, Plan};
+use crate::{CompileError, Workload};
+use hwconfig::{HwConfig, PeDataflow};
+
+/// A candidate plan with its footprint and, when it fits, its estimate.
+#[derive(Clone, Debug)]
+pub struct Ranked {
+    pub plan: Plan,
+    pub footprint: Footprint,
+    pub estimate: Option<Estimate>,
+}
+
+pub(crate) fn problem(hw: &HwConfig, w: &Workload) -> Problem {
+    Problem {
+        batch: w.batch,
+        heads: w.heads,
+        seq_len: w.seq_len,
+        head_dim: w.head_dim,
+        element_bytes: hw.core.element_bytes,
+    }
+}
+
+fn footprint(hw: &HwConfig, p: &Problem, plan: &Plan) -> Footprint {
+    Footprint::of(&crate::build::loop_nest(p, plan), &hw.sram)
+}
+
+fn flag_error(flag: &str, reason: &str) -> CompileError {
+    CompileError::Flag {
+        flag: flag.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn check_flags(spec: &DataflowSpec) -> Result<(), CompileError> {
+    for (flag, value) in [("--rows", spec.rows), ("--cols", spec.cols)] {
+        if value == Some(0) {
+            return Err(flag_error(flag, "must be positive, found 0"));
+        }
+    }
+    if spec.gran.is_some() && spec.dataflow != Dataflow::Flat {
+        return Err(flag_error("--gran", "applies to --dataflow flat only"));
+    }
+    if spec.dataflow == Dataflow::Flat
+        && spec.rows.is_some()
+        && spec.gran.is_some_and(|g| g != Gran::R)
+    {
+        return Err(flag_error(
+            "--rows",
+            "applies to --gran r only (m, b and h cover all N rows)",
+        ));
+    }
+    Ok(())
+}
+
+/// The largest power of two ≤ `x` (x ≥ 1).
+fn floor_pow2(x: u64) -> u64 {
+    1 << (63 - x.leading_zeros())
+}
+
+/// Unfused: scores in SRAM when that fits, else in DRAM with the largest
+/// power-of-two softmax row block that fits.
+fn place_scores(hw: &HwConfig, p: &Problem, mut plan: Plan) -> (Plan, Footprint) {
+    plan.scores_in_sram = true;
+    plan.softmax_rows = plan.rows;
+    let fp = footprint(hw, p, &plan);
+    if fp.fits() {
+        return (plan, fp);
+    }
+    plan.scores_in_sram = false;
+    let mut rows = floor_pow2(plan.rows);
+    loop {
+        plan.softmax_rows = rows;
+        let fp = footprint(hw, p, &plan);
+        if fp.fits() || rows == 1 {
+            return (plan, fp);
+        }
+        rows /= 2;
+    }
+}
+
+fn base_plan(hw: &HwConfig, p: &Problem, spec: &DataflowSpec) -> Plan {
+    let n = p.seq_len;
+    let tile = Plan::default_tile(hw, n);
+    let gran = (spec.dataflow == Dataflow::Flat).then(|| spec.gran.unwrap_or(Gran::R));
+    let rows = match gran {
+        Some(Gran::R) | None => spec.rows.unwrap_or(tile).min(n),
+        Some(_) => n,
+    };
+    let cols = match spec.dataflow {
+        Dataflow::Flat => n,
+        _ => spec.cols.unwrap_or(tile).min(n),
+    };
+    let df = hw.pe_array.dataflow;
+    Plan {
+        dataflow: spec.dataflow,
+        gran,
+        rows,
+        cols,
+        l_dataflow: df,
+        a_dataflow: df,
+        spill: false,
+        scores_in_sram: false,
+        softmax_rows: rows,
+    }
+}
+
+/// Completes `plan` (score placement, spilling) and returns it with its footprint.
+fn finish(
+    hw: &HwConfig,
+    p: &Problem,
+    plan: Plan,
+    allow_spill: bool,
+    chunk: Option<u64>,
+) -> (Plan, Footprint) {
+    match plan.dataflow {
+        Dataflow::Unfused => place_scores(hw, p, plan),
+        Dataflow::Flash => (plan, footprint(hw, p, &plan)),
+        Dataflow::Flat => {
+            let fp = footprint(hw, p, &plan);
+            if fp.fits() || !allow_spill {
+                return (plan, fp);
+            }
+            let spilled = Plan {
+                spill: true,
+                cols: chunk
+                    .unwrap_or_else(|| Plan::default_tile(hw, p.seq_len))
+                    .min(p.seq_len),
+                ..plan
+            };
+            (spilled, footprint(hw, p, &spilled))
+        }
+    }
+}
+
+fn refusal(plan: &Plan, fp: &Footprint, allow_spill: bool) -> CompileError {
+    let hint = if plan.dataflow == Dataflow::Flat && !allow_spill {
+        " (spill = true streams K and V from DRAM)"
+    } else {
+        ""
+    };
+    CompileError::DoesNotFit {
+        plan: plan.label(),
+        required_bytes: fp.total_bytes(),
+        capacity_bytes: fp.capacity_bytes,
+        detail: format!(
+            "{}{hint}",
+            fp.refusal
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// The plan the flags and defaults describe (fixed mapping), with its
+/// footprint, whether or not it fits.
+pub fn candidate(
+    hw: &HwConfig,
+    w: &Workload,
+    spec: &DataflowSpec,
+) -> Result<(Plan, Footprint), CompileError> {
+    check_flags(spec)?;
+    let p = problem(hw, w);
+    Ok(finish(
+        hw,
+        &p,
+        base_plan(hw, &p, spec),
+        spec.spill || w.spill,
+        spec.cols,
+    ))
+}
+
+/// The plan to compile: the flags and defaults (`--mapping` fixed) or the
+/// best-ranked fitting candidate (`--mapping auto`). Refuses a plan that
+/// does not fit, with the numbers.
+pub fn resolve(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Plan, CompileError> {
+    check_flags(spec)?;
+    let p = problem(hw, w);
+    let allow_spill = spec.spill || w.spill;
+    match spec.mapping {
+        Mapping::Fixed => {
+            let (plan, fp) = finish(hw, &p, base_plan(hw, &p, spec), allow_spill, spec.cols);
+            if fp.fits() {
+                Ok(plan)
+            } else {
+                Err(refusal(&plan, &fp, allow_spill))
+            }
+        }
+        Mapping::Auto => {
+            let ranked = rank(hw, w, spec)?;
+            match ranked.iter().find(|r| r.estimate.is_some()) {
+                Some(best) => Ok(best.plan),
+                None => {
+                    let smallest = ranked
+                        .iter()
+                        .min_by_key(|r| r.footprint.total_bytes())
+                        .expect("the search always has a candidate");
+                    Err(refusal(&smallest.plan, &smallest.footprint, allow_spill))
+                }
+            }
+        }
+    }
+}
+
+/// Powers of two from `lo` to `hi` (inclusive), plus `hi` itself.
+fn sizes(lo: u64, hi: u64) -> Vec<u64> {
+    let mut out: Vec<u64> =
+        std::iter::successors(Some(lo.min(hi)), |&x| (x * 2 <= hi).then_some(x * 2)).collect();
+    if out.last() != Some(&hi) {
+        out.push(hi);
+    }
+    out
+}
+
+/// Every legal tiling for `spec` (flags that are given stay fixed) and GEMM
+/// dataflow pair, with footprints and estimates; fitting plans first,
+/// fastest first.
+pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Ranked>, CompileError> {
+    check_flags(spec)?;
+    let p = problem(hw, w);
+    let n = p.seq_len;
+    let allow_spill = spec.spill || w.spill;
+    let fixed_or = |flag: Option<u64>, range: Vec<u64>| flag.map_or(range, |v| vec![v.min(n)]);
+    let mut tilings: Vec<Plan> = Vec::new();
+    let base = base_plan(hw, &p, spec);
+    match spec.dataflow {
+        Dataflow::Flat => {
+            let grans = spec
+                .gran
+                .map_or(vec![Gran::M, Gran::B, Gran::H, Gran::R], |g| vec![g]);
+            for gran in grans {
+                let rows = if gran == Gran::R {
+                    fixed_or(spec.rows, sizes(16, n))
+                } else {
+                    vec![n]
+                };
+                for r in rows {
+                    let plan = Plan {
+                        gran: Some(gran),
+                        rows: r,
+                        ..base
+                    };
+                    tilings.push(plan);
+                    if allow_spill {
+                        for c in fixed_or(spec.cols, sizes(64, n)) {
+                            tilings.push(Plan {
+                                spill: true,
+                                cols: c,
+                                ..plan
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Dataflow::Flash | Dataflow::Unfused => {
+            for r in fixed_or(spec.rows, sizes(16, n.min(1024))) {
+                for c in fixed_or(spec.cols, sizes(16, n.min(4096))) {
+                    tilings.push(Plan {
+                        rows: r,
+                        cols: c,
+                        ..base
+                    });
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for tiling in tilings {
+        let (plan, fp) = match tiling.dataflow {
+            Dataflow::Unfused => place_scores(hw, &p, tiling),
+            _ => (tiling, footprint(hw, &p, &tiling)),
+        };
+        if !fp.fits() {
+            out.push(Ranked {
+                plan,
+                footprint: fp,
+                estimate: None,
+            });
+            continue;
+        }
+        let nest = crate::build::loop_nest(&p, &plan);
+        let c = census(&nest, &TokenPlan::new(&nest));
+        for l in PeDataflow::ALL {
+            for a in PeDataflow::ALL {
+                let plan = Plan {
+                    l_dataflow: *l,
+                    a_dataflow: *a,
+                    ..plan
+                };
+                out.push(Ranked {
+                    plan,
+                    footprint: fp.clone(),
+                    estimate: Some(estimate(hw, &c, *l, *a)),
+                });
+            }
+        }
+    }
+    out.sort_by(|x, y| {
+        let key = |r: &Ranked| {
+            (
+                r.estimate.is_none(),
+                r.estimate.map_or(u64::MAX, |e| e.cycles),
+                r.footprint.total_bytes(),
+            )
+        };
+        key(x)
+            .cmp(&key(y))
+            .then_with(|| x.plan.label().cmp(&y.plan.label()))
+    });
+    Ok(out)
+}

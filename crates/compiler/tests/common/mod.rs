@@ -1,0 +1,193 @@
+//! Shared helpers: a tiny hardware config, plans, and a functional check of
+//! a compiled program against reference attention.
+#![allow(dead_code)] // each test binary uses a subset
+
+use compiler::{Dataflow, DataflowSpec, Gran, Plan, Workload};
+use hwconfig::HwConfig;
+use isa::exec::Machine;
+use isa::{DmaDir, Instr, Program, TensorRole};
+
+/// A 4×4 array with `sram_bytes` of SRAM in 4 banks of 16 bytes.
+pub fn tiny_hw(sram_bytes: u64) -> HwConfig {
+    tiny_hw_banked(sram_bytes, 4, 16)
+}
+
+/// A 4×4 array with `sram_bytes` of SRAM in `banks` banks of `width` bytes.
+pub fn tiny_hw_banked(sram_bytes: u64, banks: u64, width: u64) -> HwConfig {
+    let overrides = [
+        "pe_array.rows=4".to_string(),
+        "pe_array.cols=4".into(),
+        format!("sram.capacity_bytes={sram_bytes}"),
+        format!("sram.banks={banks}"),
+        format!("sram.bank_width_bytes={width}"),
+        "vector.lanes=4".into(),
+    ];
+    HwConfig::parse(
+        "<edge>",
+        hwconfig::builtin_preset("edge").unwrap(),
+        &overrides,
+    )
+    .unwrap()
+}
+
+pub fn spec(
+    dataflow: Dataflow,
+    gran: Option<Gran>,
+    rows: Option<u64>,
+    cols: Option<u64>,
+    spill: bool,
+) -> DataflowSpec {
+    DataflowSpec {
+        gran,
+        rows,
+        cols,
+        spill,
+        ..DataflowSpec::new(dataflow)
+    }
+}
+
+fn lcg(state: &mut u64) -> f64 {
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    ((*state >> 33) as f64 / (1u64 << 31) as f64) - 0.5
+}
+
+/// Runs `program` functionally on random Q, K, V and returns the largest
+/// absolute error of O against softmax(Q·Kᵀ)·V computed directly.
+pub fn max_error(program: &Program, w: &Workload) -> f64 {
+    let h = &program.header;
+    let eb = h.element_bytes;
+    let mut m = Machine::new(h);
+    let mut seed = 7;
+    let (b, hd, n, d) = (w.batch, w.heads, w.seq_len, w.head_dim);
+    let tensor = |role| h.dram.by_role(role).unwrap().clone();
+    let (q, k, v, o) = (
+        tensor(TensorRole::Q),
+        tensor(TensorRole::K),
+        tensor(TensorRole::V),
+        tensor(TensorRole::O),
+    );
+    for t in [&q, &k, &v] {
+        let base = (t.base_bytes / eb) as usize;
+        for i in 0..t.elements() as usize {
+            m.dram[base + i] = lcg(&mut seed) * 4.0;
+        }
+    }
+    m.run(program).unwrap_or_else(|e| panic!("{e}"));
+    let at = |t: &isa::DramTensor, mm: &Machine, idx: [u64; 4]| {
+        mm.dram[(t.address(idx, eb) / eb) as usize]
+    };
+    let mut worst: f64 = 0.0;
+    for bi in 0..b {
+        for hi in 0..hd {
+            for i in 0..n {
+                let scores: Vec<f64> = (0..n)
+                    .map(|j| {
+                        (0..d)
+                            .map(|x| at(&q, &m, [bi, hi, i, x]) * at(&k, &m, [bi, hi, j, x]))
+                            .sum()
+                    })
+                    .collect();
+                let max = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let e: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+                let sum: f64 = e.iter().sum();
+                for x in 0..d {
+                    let want: f64 = (0..n)
+                        .map(|j| e[j as usize] / sum * at(&v, &m, [bi, hi, j, x]))
+                        .sum();
+                    worst = worst.max((want - at(&o, &m, [bi, hi, i, x])).abs());
+                }
+            }
+        }
+    }
+    worst
+}
+
+/// (b, h, query row, key row) of every score an L GEMM computes, and
+/// (b, h, row) of every O row stored, tracked through the DMA loads.
+pub struct Coverage {
+    pub scores: std::collections::BTreeMap<(u64, u64, u64, u64), u32>,
+    pub o_rows: std::collections::BTreeMap<(u64, u64, u64), u32>,
+}
+
+pub fn coverage(program: &Program) -> Coverage {
+    let h = &program.header;
+    let eb = h.element_bytes;
+    // SRAM byte address → (role, b, h, row) of the DRAM row loaded there.
+    let mut origin: std::collections::BTreeMap<u64, (TensorRole, u64, u64, u64)> =
+        Default::default();
+    let mut cov = Coverage {
+        scores: Default::default(),
+        o_rows: Default::default(),
+    };
+    let sram_addr = |at: &isa::SramAddr| {
+        h.regions
+            .get(at.region)
+            .unwrap()
+            .address(at.slot, at.offset_bytes)
+    };
+    let decode = |addr: u64| {
+        let t = h.dram.tensor_at(addr).unwrap();
+        let row_bytes = t.dims[3] * eb;
+        let row = (addr - t.base_bytes) / row_bytes;
+        let (bh, r) = (row / t.dims[2], row % t.dims[2]);
+        (t.role, bh / t.dims[1], bh % t.dims[1], r)
+    };
+    isa::verify::verify_with(program, &mut |instr| match instr {
+        Instr::Dma(dma) => {
+            for r in 0..dma.rows {
+                let dram = dma.dram_addr + r * dma.dram_stride_bytes;
+                let sram = sram_addr(&dma.sram) + r * dma.row_bytes;
+                let o = decode(dram);
+                match dma.dir {
+                    DmaDir::Load => {
+                        origin.insert(sram, o);
+                    }
+                    DmaDir::Store if o.0 == TensorRole::O => {
+                        *cov.o_rows.entry((o.1, o.2, o.3)).or_default() += 1
+                    }
+                    DmaDir::Store => {}
+                }
+            }
+        }
+        Instr::Pe(g) if g.b_transposed => {
+            for i in 0..g.m {
+                let qa = origin[&(sram_addr(&g.a.at) + i * g.a.row_stride_bytes)];
+                for j in 0..g.n {
+                    let kb = origin[&(sram_addr(&g.b.at) + j * g.b.row_stride_bytes)];
+                    assert_eq!((qa.0, kb.0), (TensorRole::Q, TensorRole::K));
+                    assert_eq!((qa.1, qa.2), (kb.1, kb.2), "scores of different heads");
+                    *cov.scores.entry((qa.1, qa.2, qa.3, kb.3)).or_default() += 1;
+                }
+            }
+        }
+        _ => {}
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    cov
+}
+
+pub fn assert_exactly_once(cov: &Coverage, w: &Workload) {
+    let (b, h, n) = (w.batch, w.heads, w.seq_len);
+    assert_eq!(
+        cov.scores.len() as u64,
+        b * h * n * n,
+        "every score tile computed"
+    );
+    assert!(
+        cov.scores.values().all(|&c| c == 1),
+        "a score computed twice"
+    );
+    assert_eq!(cov.o_rows.len() as u64, b * h * n, "every O row stored");
+    assert!(
+        cov.o_rows.values().all(|&c| c == 1),
+        "an O row stored twice"
+    );
+}
+
+pub fn compile(hw: &HwConfig, w: &Workload, s: &DataflowSpec) -> (Plan, Program) {
+    let plan = compiler::resolve_plan(hw, w, s).unwrap_or_else(|e| panic!("{e}"));
+    let program = compiler::compile(hw, w, &plan).unwrap_or_else(|e| panic!("{e}"));
+    (plan, program)
+}

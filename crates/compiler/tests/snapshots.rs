@@ -1,0 +1,131 @@
+//! Snapshots of the printed loop nest and instruction streams of tiny
+//! problems, for every dataflow and granularity; each also round-trips
+//! through the text form and verifies.
+
+mod common;
+use common::*;
+use compiler::{Dataflow, Gran, Workload};
+
+/// One 2-byte bank, so regions pack without padding and capacities can be
+/// set just below a plan's footprint.
+fn snapshot(name: &str, w: &Workload, s: compiler::DataflowSpec, sram: u64) {
+    let hw = tiny_hw_banked(sram, 1, 2);
+    let (plan, program) = compile(&hw, w, &s);
+    isa::verify(&program).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let text = isa::print(&program);
+    let parsed = isa::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(parsed, program, "{name}: parse(print(p)) != p");
+    let nest = compiler::loop_nest(&hw, w, &plan).to_string();
+    insta::assert_snapshot!(format!("{name}_loops"), nest);
+    insta::assert_snapshot!(format!("{name}_isa"), text);
+}
+
+fn tiny() -> Workload {
+    Workload::new("tiny", 1, 2, 4, 2)
+}
+
+#[test]
+fn flat_m() {
+    snapshot(
+        "flat_m",
+        &tiny(),
+        spec(Dataflow::Flat, Some(Gran::M), None, None, false),
+        4096,
+    );
+}
+
+#[test]
+fn flat_b() {
+    snapshot(
+        "flat_b",
+        &Workload::new("tiny", 2, 2, 4, 2),
+        spec(Dataflow::Flat, Some(Gran::B), None, None, false),
+        4096,
+    );
+}
+
+#[test]
+fn flat_h() {
+    snapshot(
+        "flat_h",
+        &tiny(),
+        spec(Dataflow::Flat, Some(Gran::H), None, None, false),
+        4096,
+    );
+}
+
+#[test]
+fn flat_r() {
+    snapshot(
+        "flat_r",
+        &tiny(),
+        spec(Dataflow::Flat, Some(Gran::R), Some(2), None, false),
+        4096,
+    );
+}
+
+#[test]
+fn flat_r_spill() {
+    // 100 bytes cannot keep K and V resident (120 bytes): they stream in chunks of 2 rows (72 bytes).
+    let hw = tiny_hw_banked(100, 1, 2);
+    let plan = compiler::resolve_plan(
+        &hw,
+        &tiny(),
+        &spec(Dataflow::Flat, Some(Gran::R), Some(2), Some(2), true),
+    )
+    .unwrap();
+    assert!(plan.spill);
+    assert!(compiler::resolve_plan(
+        &hw,
+        &tiny(),
+        &spec(Dataflow::Flat, Some(Gran::R), Some(2), Some(2), false)
+    )
+    .is_err());
+    snapshot(
+        "flat_r_spill",
+        &tiny(),
+        spec(Dataflow::Flat, Some(Gran::R), Some(2), Some(2), true),
+        100,
+    );
+}
+
+#[test]
+fn flash() {
+    snapshot(
+        "flash",
+        &tiny(),
+        spec(Dataflow::Flash, None, Some(2), Some(2), false),
+        4096,
+    );
+}
+
+#[test]
+fn unfused_scores_in_sram() {
+    snapshot(
+        "unfused_sram",
+        &tiny(),
+        spec(Dataflow::Unfused, None, Some(2), Some(2), false),
+        4096,
+    );
+}
+
+#[test]
+fn unfused_scores_in_dram() {
+    // 140 bytes hold the tiles (136) but not the tiles with every score (144).
+    let hw = tiny_hw_banked(140, 1, 2);
+    assert!(
+        !compiler::resolve_plan(
+            &hw,
+            &tiny(),
+            &spec(Dataflow::Unfused, None, Some(2), Some(2), false)
+        )
+        .unwrap()
+        .scores_in_sram
+    );
+    snapshot(
+        "unfused_dram",
+        &tiny(),
+        spec(Dataflow::Unfused, None, Some(2), Some(2), false),
+        140,
+    );
+}

@@ -1,0 +1,129 @@
+/// Which way a tile moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Direction {
+    /// DRAM → SRAM.
+    Load,
+    /// SRAM → DRAM.
+    Store,
+}
+
+impl Direction {
+    pub const ALL: [Direction; 2] = [Direction::Load, Direction::Store];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Direction::Load => "load",
+            Direction::Store => "store",
+        }
+    }
+
+    pub(crate) const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One tile transfer: `rows` rows of `row_bytes`, the rows `dram_stride_bytes`
+/// apart in DRAM from `dram_addr` and contiguous in SRAM from `sram_addr`.
+/// The driver translates a DMA instruction into a job; the engine does not
+/// know the ISA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DmaJob {
+    /// Chosen by the driver; reported back when the job is done.
+    pub id: u64,
+    pub direction: Direction,
+    pub dram_addr: u64,
+    pub rows: u64,
+    pub row_bytes: u64,
+    pub dram_stride_bytes: u64,
+    pub sram_addr: u64,
+}
+
+impl DmaJob {
+    pub fn bytes(&self) -> u64 {
+        self.rows * self.row_bytes
+    }
+}
+
+/// One burst of a job: at most one DRAM burst, never crossing a
+/// burst-aligned DRAM boundary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) struct Burst {
+    pub(crate) dram_addr: u64,
+    pub(crate) sram_addr: u64,
+    pub(crate) bytes: u64,
+}
+
+/// Walks a job's rows and hands out its bursts in order.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BurstCursor {
+    job: DmaJob,
+    row: u64,
+    offset: u64,
+}
+
+impl BurstCursor {
+    pub(crate) fn new(job: DmaJob) -> Self {
+        BurstCursor {
+            job,
+            row: 0,
+            offset: 0,
+        }
+    }
+
+    pub(crate) fn peek(&self, burst_bytes: u64) -> Option<Burst> {
+        if self.row >= self.job.rows {
+            return None;
+        }
+        let dram_addr = self.job.dram_addr + self.row * self.job.dram_stride_bytes + self.offset;
+        let to_boundary = burst_bytes - dram_addr % burst_bytes;
+        Some(Burst {
+            dram_addr,
+            sram_addr: self.job.sram_addr + self.row * self.job.row_bytes + self.offset,
+            bytes: (self.job.row_bytes - self.offset).min(to_boundary),
+        })
+    }
+
+    pub(crate) fn advance(&mut self, bytes: u64) {
+        self.offset += bytes;
+        if self.offset == self.job.row_bytes {
+            self.row += 1;
+            self.offset = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_split_at_burst_boundaries() {
+        let job = DmaJob {
+            id: 0,
+            direction: Direction::Load,
+            dram_addr: 1000,
+            rows: 2,
+            row_bytes: 100,
+            dram_stride_bytes: 4096,
+            sram_addr: 64,
+        };
+        let mut cursor = BurstCursor::new(job);
+        let mut bursts = Vec::new();
+        while let Some(b) = cursor.peek(64) {
+            bursts.push((b.dram_addr, b.sram_addr, b.bytes));
+            cursor.advance(b.bytes);
+        }
+        // 1000 = 15·64 + 40: 24 bytes to the boundary, then 64, then 12.
+        assert_eq!(
+            bursts,
+            vec![
+                (1000, 64, 24),
+                (1024, 88, 64),
+                (1088, 152, 12),
+                (5096, 164, 24),
+                (5120, 188, 64),
+                (5184, 252, 12)
+            ]
+        );
+    }
+}
