@@ -2,6 +2,7 @@
 
 mod common;
 mod compile;
+mod dram;
 mod gemm;
 mod sweep;
 mod sweep_merge;
@@ -25,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Compile a workload and dataflow: print the ISA, loop nest, footprint or summary.
     Compile(compile::CompileArgs),
+    /// Replay an addr,is_write trace on the configured DRAM and report dram.csv.
+    Dram(dram::DramArgs),
     /// Time one GEMM on the PE array.
     Gemm(gemm::GemmArgs),
     /// Run every point of a sweep file (parallel, resumable, shardable, or as a Slurm job array).
@@ -38,6 +41,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> CliResult {
     match cli.command {
         Some(Command::Compile(args)) => compile::run(&args, &cli.set),
+        Some(Command::Dram(args)) => dram::run(&args, &cli.set),
         Some(Command::Gemm(args)) => gemm::run(&args, &cli.set),
         Some(Command::Sweep(args)) => sweep::run(&args, &cli.set),
         Some(Command::SweepMerge(args)) => sweep_merge::run(&args),

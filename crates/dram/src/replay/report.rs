@@ -81,41 +81,36 @@ impl DramReport {
         }
     }
 
-    /// The values of [`DramReport::COLUMNS`] as CSV fields: integers, and
-    /// fractions with a fixed number of decimals so output is byte-stable.
-    pub fn csv_values(&self) -> [String; 13] {
+    /// The values of [`DramReport::COLUMNS`], in order (counts are exact in f64).
+    pub fn values(&self) -> [f64; 13] {
         [
-            self.requests.to_string(),
-            self.reads.to_string(),
-            self.writes.to_string(),
-            self.cycles.to_string(),
-            format!("{:.4}", self.bandwidth_gbps),
-            format!("{:.3}", self.pct_of_peak),
-            format!("{:.3}", self.avg_read_latency_cycles),
-            format!("{:.3}", self.avg_read_latency_ns),
-            self.row_hits.to_string(),
-            self.row_misses.to_string(),
-            self.row_conflicts.to_string(),
-            self.activates.to_string(),
-            self.refreshes.to_string(),
+            self.requests as f64,
+            self.reads as f64,
+            self.writes as f64,
+            self.cycles as f64,
+            self.bandwidth_gbps,
+            self.pct_of_peak,
+            self.avg_read_latency_cycles,
+            self.avg_read_latency_ns,
+            self.row_hits as f64,
+            self.row_misses as f64,
+            self.row_conflicts as f64,
+            self.activates as f64,
+            self.refreshes as f64,
         ]
-    }
-
-    /// Header and one row.
-    pub fn to_csv(&self) -> String {
-        format!(
-            "{}\n{}\n",
-            Self::COLUMNS.join(","),
-            self.csv_values().join(",")
-        )
     }
 }
 
+/// One line per column, fractions to three decimals.
 impl fmt::Display for DramReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let width = Self::COLUMNS.iter().map(|c| c.len()).max().unwrap_or(0);
-        for (name, value) in Self::COLUMNS.iter().zip(self.csv_values()) {
-            writeln!(f, "{name:<width$}  {value}")?;
+        for (name, value) in Self::COLUMNS.iter().zip(self.values()) {
+            if value.fract() == 0.0 {
+                writeln!(f, "{name:<width$}  {value}")?;
+            } else {
+                writeln!(f, "{name:<width$}  {value:.3}")?;
+            }
         }
         Ok(())
     }
