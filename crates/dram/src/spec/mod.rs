@@ -4,6 +4,7 @@
 mod command;
 mod constraints;
 mod device;
+pub mod docs;
 pub mod presets;
 
 pub use command::{Command, CommandSink, IssuedCommand, NullCommandSink, Scope, Target, TeeSink};
