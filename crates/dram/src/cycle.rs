@@ -70,12 +70,13 @@ impl CycleDram {
     ) -> Result<Self, DramConfigError> {
         spec.check()
             .map_err(|reason| DramConfigError::new("dram.preset", reason))?;
-        if settings.ranks == 0 || settings.ranks > spec.org.max_ranks {
+        let max_ranks = spec.org.max_ranks.min(crate::controller::MAX_RANKS as u64);
+        if settings.ranks == 0 || settings.ranks > max_ranks {
             return Err(DramConfigError::new(
                 "dram.ranks",
                 format!(
-                    "{} ranks per channel; {} allows 1 to {}",
-                    settings.ranks, spec.name, spec.org.max_ranks
+                    "{} ranks per channel; {} allows 1 to {max_ranks}",
+                    settings.ranks, spec.name
                 ),
             ));
         }

@@ -166,7 +166,14 @@ fn hbm2_random_reads_over_a_stack_stay_near_the_anchor() {
 /// docs/dram.md shows the presets and the constraint table as the data says.
 #[test]
 fn the_document_shows_the_tables_of_the_data() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/dram.md")).unwrap();
-    assert!(doc.contains(&dram::spec::docs::presets_markdown()), "regenerate the preset table in docs/dram.md");
-    assert!(doc.contains(&dram::spec::docs::rules_markdown()), "regenerate the rule table in docs/dram.md");
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/dram.md"))
+        .unwrap();
+    assert!(
+        doc.contains(&dram::spec::docs::presets_markdown()),
+        "regenerate the preset table in docs/dram.md"
+    );
+    assert!(
+        doc.contains(&dram::spec::docs::rules_markdown()),
+        "regenerate the rule table in docs/dram.md"
+    );
 }

@@ -15,28 +15,63 @@ pub fn presets_markdown() -> String {
     text += &format!("\n{rule}\n");
     type Row = (&'static str, fn(&super::DeviceSpec) -> String);
     let rows: &[Row] = &[
-        ("clock (MHz)", |s| (s.timing.clock_hz / 1_000_000).to_string()),
+        ("clock (MHz)", |s| {
+            (s.timing.clock_hz / 1_000_000).to_string()
+        }),
         ("tCK (ns)", |s| format!("{:.3}", s.timing.tck_ns())),
-        ("device density (Mbit)", |s| s.org.device_density_mbit.to_string()),
-        ("device width × devices", |s| format!("x{} × {}", s.org.device_width_bits, s.org.devices_per_rank())),
-        ("bank groups × banks", |s| format!("{} × {}", s.org.bankgroups, s.org.banks_per_group)),
-        ("rows × columns", |s| format!("{} × {}", s.org.rows, s.org.columns)),
+        ("device density (Mbit)", |s| {
+            s.org.device_density_mbit.to_string()
+        }),
+        ("device width × devices", |s| {
+            format!(
+                "x{} × {}",
+                s.org.device_width_bits,
+                s.org.devices_per_rank()
+            )
+        }),
+        ("bank groups × banks", |s| {
+            format!("{} × {}", s.org.bankgroups, s.org.banks_per_group)
+        }),
+        ("rows × columns", |s| {
+            format!("{} × {}", s.org.rows, s.org.columns)
+        }),
         ("row bytes (rank)", |s| s.org.row_bytes().to_string()),
-        ("burst: BL, bytes", |s| format!("BL{}, {} B", s.org.burst_length, s.org.burst_bytes())),
-        ("rank bytes", |s| format!("2^{}", s.org.rank_bytes().trailing_zeros())),
+        ("burst: BL, bytes", |s| {
+            format!("BL{}, {} B", s.org.burst_length, s.org.burst_bytes())
+        }),
+        ("rank bytes", |s| {
+            format!("2^{}", s.org.rank_bytes().trailing_zeros())
+        }),
         ("ranks allowed", |s| format!("1–{}", s.org.max_ranks)),
-        ("peak per channel (GB/s)", |s| format!("{:.1}", s.channel_peak_bytes_per_second() / 1e9)),
+        ("peak per channel (GB/s)", |s| {
+            format!("{:.1}", s.channel_peak_bytes_per_second() / 1e9)
+        }),
         ("nBL", |s| s.timing.bl.to_string()),
-        ("nCL / nCWL", |s| format!("{} / {}", s.timing.cl, s.timing.cwl)),
-        ("nRCD / nRP / nRPab", |s| format!("{} / {} / {}", s.timing.rcd, s.timing.rp, s.timing.rp_all)),
-        ("nRAS / nRC", |s| format!("{} / {}", s.timing.ras, s.timing.rc)),
-        ("nCCD_S / nCCD_L", |s| format!("{} / {}", s.timing.ccd_s, s.timing.ccd_l)),
-        ("nRRD_S / nRRD_L / nFAW", |s| format!("{} / {} / {}", s.timing.rrd_s, s.timing.rrd_l, s.timing.faw)),
+        ("nCL / nCWL", |s| {
+            format!("{} / {}", s.timing.cl, s.timing.cwl)
+        }),
+        ("nRCD / nRP / nRPab", |s| {
+            format!("{} / {} / {}", s.timing.rcd, s.timing.rp, s.timing.rp_all)
+        }),
+        ("nRAS / nRC", |s| {
+            format!("{} / {}", s.timing.ras, s.timing.rc)
+        }),
+        ("nCCD_S / nCCD_L", |s| {
+            format!("{} / {}", s.timing.ccd_s, s.timing.ccd_l)
+        }),
+        ("nRRD_S / nRRD_L / nFAW", |s| {
+            format!("{} / {} / {}", s.timing.rrd_s, s.timing.rrd_l, s.timing.faw)
+        }),
         ("nWTR_S / nWTR_L / nWR / nRTP", |s| {
-            format!("{} / {} / {} / {}", s.timing.wtr_s, s.timing.wtr_l, s.timing.wr, s.timing.rtp)
+            format!(
+                "{} / {} / {} / {}",
+                s.timing.wtr_s, s.timing.wtr_l, s.timing.wr, s.timing.rtp
+            )
         }),
         ("nRTRS", |s| s.timing.rtrs.to_string()),
-        ("nRFC / nREFI", |s| format!("{} / {}", s.timing.rfc, s.timing.refi)),
+        ("nRFC / nREFI", |s| {
+            format!("{} / {}", s.timing.rfc, s.timing.refi)
+        }),
     ];
     for (name, value) in rows {
         text += &format!("| {name} |");
@@ -68,7 +103,13 @@ pub fn rules_markdown() -> String {
         } else {
             format!("same {}", rule.scope)
         };
-        let names = |commands: &[super::Command]| commands.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ");
+        let names = |commands: &[super::Command]| {
+            commands
+                .iter()
+                .map(|c| c.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         text += &format!(
             "| {} | {scope} | {} → {} | {} |",
             rule.name,
