@@ -101,15 +101,16 @@ fn traces_stream_from_files_and_errors_name_the_line() {
     std::fs::write(&path, &text).unwrap();
     let file = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
     let trace = TraceReader::new(file).map(|r| r.map(|t| (t.addr, t.is_write)));
+    let mut file_commands = Vec::new();
     let from_file = replay(
         &mut ddr4_reference("RoBaRaCoCh"),
         trace,
         ReplayOptions::default(),
-        &mut dram::spec::NullCommandSink,
+        &mut file_commands,
     )
     .unwrap();
-    let (generated, _) = run(&mut ddr4_reference("RoBaRaCoCh"), &w, None, false);
-    assert_eq!(from_file, generated);
+    let generated = run(&mut ddr4_reference("RoBaRaCoCh"), &w, None, false);
+    assert_eq!((from_file, file_commands), generated);
 
     std::fs::write(&path, "addr,is_write\n64,0\n128,0\n0x10,yes\n").unwrap();
     let file = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
@@ -245,13 +246,15 @@ fn configs_build_the_model_they_name_or_say_which_key_is_wrong() {
 fn reads_of_queued_writes_are_forwarded_and_writes_merge() {
     let mut dram = ddr4_reference("RoBaRaCoCh");
     let trace = vec![(4096u64, true), (4096, true), (4096, false), (8192, false)];
+    let mut checker = ProtocolChecker::new(&presets::DDR4_3200, 2);
     let report = replay(
         &mut dram,
         trace.into_iter().map(Ok::<_, ()>),
         ReplayOptions::default(),
-        &mut dram::spec::NullCommandSink,
+        &mut checker,
     )
     .unwrap();
+    assert_eq!(checker.violation_count(), 0);
     let counters = dram.counters();
     assert_eq!((counters.merged_writes, counters.forwarded_reads), (1, 1));
     assert_eq!((report.reads, report.writes), (2, 2));
