@@ -48,6 +48,8 @@ pub struct CycleDram {
     memory_now: Option<Cycle>,
     in_flight: usize,
     port_sink: Box<dyn CommandSink + Send>,
+    /// Step every channel in every ticked cycle, ignoring wake-ups.
+    eager: bool,
 }
 
 impl fmt::Debug for CycleDram {
@@ -131,6 +133,7 @@ impl CycleDram {
             memory_now: None,
             in_flight: 0,
             port_sink: Box::new(NullCommandSink),
+            eager: false,
         })
     }
 
@@ -174,6 +177,13 @@ impl CycleDram {
         self.crossing
     }
 
+    /// Makes every channel schedule in every ticked cycle instead of only at
+    /// its wake-up cycle. Results must not change (the wake-ups are exact);
+    /// tests use this, with a driver ticking every cycle, to check that.
+    pub fn set_eager(&mut self, eager: bool) {
+        self.eager = eager;
+    }
+
     /// Where commands issued while driven through [`MemoryPort`] go.
     pub fn set_command_sink(&mut self, sink: Box<dyn CommandSink + Send>) {
         self.port_sink = sink;
@@ -206,7 +216,13 @@ impl CycleDram {
             assert!(now >= last, "memory cycle {now} ticked after cycle {last}");
         }
         self.memory_now = Some(now);
-        tick_channels(&mut self.controllers, now, sink);
+        if self.eager {
+            for c in &mut self.controllers {
+                c.step(now, sink);
+            }
+        } else {
+            tick_channels(&mut self.controllers, now, sink);
+        }
     }
 
     /// Ticks every cycle up to and including `now` that has scheduling work.

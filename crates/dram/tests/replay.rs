@@ -15,6 +15,15 @@ use hwconfig::{HwConfig, PagePolicy};
 use simkit::{Component, StallReason};
 use std::sync::{Arc, Mutex};
 
+fn run_eager(
+    dram: &mut CycleDram,
+    w: &Workload,
+    max_outstanding: Option<usize>,
+) -> (DramReport, Vec<IssuedCommand>) {
+    dram.set_eager(true);
+    run(dram, w, max_outstanding, true)
+}
+
 fn run(
     dram: &mut CycleDram,
     w: &Workload,
@@ -37,6 +46,8 @@ fn run(
     (report, commands)
 }
 
+/// The harness skipping idle cycles, and controllers scheduling only at
+/// their wake-ups, give exactly what scheduling every cycle gives.
 #[test]
 fn skipping_idle_cycles_changes_nothing() {
     let open = |spec, channels, ranks, mapping| {
@@ -78,6 +89,11 @@ fn skipping_idle_cycles_changes_nothing() {
                 let fast = run(&mut make(), &w, k, false);
                 let slow = run(&mut make(), &w, k, true);
                 assert_eq!(fast, slow, "{name} {kind:?} k={k:?}");
+                let eager = run_eager(&mut make(), &w, k);
+                assert_eq!(
+                    fast, eager,
+                    "{name} {kind:?} k={k:?}: a controller woke too late"
+                );
             }
         }
     }
