@@ -6,10 +6,11 @@
 //! arrived `nCL + nBL` after its RD and reaches the requester
 //! `RETURN_CYCLES` later; a write completes when its data burst ends.
 //!
-//! The controller is event-driven: after every pass it knows the exact next
-//! cycle at which a command could issue or a refresh falls due (`wake`),
-//! and does nothing before it. An arrival pulls `wake` in to when the new
-//! request's bank could act.
+//! The controller is event-driven: it passes over its queue only at its
+//! wake-up cycle (`wake`). After issuing a command it looks again the next
+//! cycle; after a pass that issued nothing it knows the exact cycle at which
+//! a command could issue or a refresh falls due, and sleeps until then. An
+//! arrival pulls `wake` in to when the new request's bank could act.
 
 mod queue;
 

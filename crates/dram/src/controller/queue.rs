@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 
 use super::RowClass;
 
-/// Ranks a channel may have (refresh-pending ranks are a bit mask).
+/// Ranks a channel may have (the size of the per-rank arrays of [`Floors`]).
 pub const MAX_RANKS: usize = 4;
 
 /// A queued request.
