@@ -177,8 +177,8 @@ impl CycleDram {
         self.crossing
     }
 
-    /// Makes every channel schedule in every ticked cycle instead of only at
-    /// its wake-up cycle. Results must not change (the wake-ups are exact);
+    /// Makes every channel schedule in every cycle ticked through
+    /// [`CycleDram::tick_memory`] instead of only at its wake-up cycle. Results must not change (the wake-ups are exact);
     /// tests use this, with a driver ticking every cycle, to check that.
     pub fn set_eager(&mut self, eager: bool) {
         self.eager = eager;
