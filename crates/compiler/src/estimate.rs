@@ -72,9 +72,7 @@ pub fn estimate(
     let vector_cycles = if hw.vector.ideal {
         0
     } else {
-        census
-            .vector_ops
-            .cycles(hw.vector.lanes, &hw.vector.op_cycles)
+        throughput_cycles(&census.vector_ops, hw.vector.lanes, &hw.vector.op_cycles)
     };
     let bytes = (census.dram_read_bytes + census.dram_write_bytes) as f64;
     let dram_cycles = (bytes / dram_bytes_per_s(hw) * hw.clock_hz()).ceil() as u64;
@@ -95,4 +93,20 @@ pub fn estimate(
         cycles,
         bound,
     }
+}
+
+/// The vector unit's throughput bound: every kind's operations at
+/// `op_cycles` per element per lane, rounded up per kind.
+fn throughput_cycles(ops: &isa::ElementOps, lanes: u64, op_cycles: &hwconfig::OpCycles) -> u64 {
+    [
+        (ops.max, op_cycles.max),
+        (ops.sub, op_cycles.sub),
+        (ops.exp, op_cycles.exp),
+        (ops.add, op_cycles.add),
+        (ops.mul, op_cycles.mul),
+        (ops.div, op_cycles.div),
+    ]
+    .iter()
+    .map(|&(count, cost)| (count * cost).div_ceil(lanes))
+    .sum()
 }

@@ -50,14 +50,16 @@ impl BandwidthModel {
         }
     }
 
-    /// From a validated hardware config (`dram.model = "bandwidth"`).
+    /// From a validated hardware config (`dram.model = "bandwidth"`). The
+    /// pipe itself never refuses a request: how many are in flight is the
+    /// requester's limit (`dma.max_outstanding`), as in the analytical models
+    /// this mode stands for.
     pub fn from_config(hw: &hwconfig::HwConfig) -> Self {
         let core_hz = hw.clock_hz().round() as u64;
         let gib_per_s = hw.dram.bandwidth_gib_per_s.unwrap_or(1.0);
         let bytes_per_second = (gib_per_s * (1u64 << 30) as f64).round().max(1.0) as u64;
         let latency_cycles = (hw.dram.latency_ns * 1e-9 * core_hz as f64).round() as Cycle;
-        let max_in_flight = (hw.dram.read_queue + hw.dram.write_queue) as usize;
-        BandwidthModel::new(core_hz, bytes_per_second, latency_cycles, 64, max_in_flight)
+        BandwidthModel::new(core_hz, bytes_per_second, latency_cycles, 64, usize::MAX)
     }
 
     /// The core clock the model counts cycles of.

@@ -8,6 +8,19 @@ use crate::{
     DmaDir, GemmInstr, Instr, Program, ProgramHeader, SramAddr, SramTile, VectorInstr, VectorOp,
 };
 
+/// Which memory an element index refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Space {
+    Sram,
+    Dram,
+}
+
+/// The writes of one instruction: (memory, element index, value).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Effect {
+    pub writes: Vec<(Space, usize, f64)>,
+}
+
 /// SRAM and DRAM contents, one value per element.
 #[derive(Clone, Debug)]
 pub struct Machine {
@@ -142,6 +155,63 @@ impl Machine {
                     }
                 }
             }
+        }
+    }
+
+    /// Element indices (SRAM or DRAM) that `instr` writes.
+    fn written(&self, instr: &Instr) -> Vec<(Space, usize)> {
+        let eb = self.eb();
+        let mut cells = Vec::new();
+        for access in instr.accesses(eb).into_iter().filter(|a| a.write) {
+            let (space, base) = match access.place {
+                crate::Place::Sram(at) => (Space::Sram, self.sram_index(&at) as u64 * eb),
+                crate::Place::Dram(addr) => (Space::Dram, addr),
+            };
+            let p = access.pattern;
+            for row in 0..p.rows {
+                let start = base + row * p.stride_bytes;
+                cells.extend(
+                    (start / eb..(start + p.row_bytes).div_ceil(eb)).map(|i| (space, i as usize)),
+                );
+            }
+        }
+        cells
+    }
+
+    /// What `instr` would write, computed from the values now, without
+    /// changing them: a simulator takes the effect when an instruction
+    /// issues (it reads its inputs then) and [`Machine::apply`]s it when the
+    /// instruction completes (its writes land then), so a consumer that runs
+    /// too early sees stale data.
+    pub fn effect(&mut self, instr: &Instr) -> Effect {
+        let cells = self.written(instr);
+        let old: Vec<f64> = cells
+            .iter()
+            .map(|&(space, i)| *self.cell(space, i))
+            .collect();
+        self.execute(instr);
+        let writes = cells
+            .iter()
+            .zip(old)
+            .map(|(&(space, i), old)| {
+                let new = std::mem::replace(self.cell(space, i), old);
+                (space, i, new)
+            })
+            .collect();
+        Effect { writes }
+    }
+
+    /// Lands the writes of an [`Effect`].
+    pub fn apply(&mut self, effect: &Effect) {
+        for &(space, i, value) in &effect.writes {
+            *self.cell(space, i) = value;
+        }
+    }
+
+    fn cell(&mut self, space: Space, index: usize) -> &mut f64 {
+        match space {
+            Space::Sram => &mut self.sram[index],
+            Space::Dram => &mut self.dram[index],
         }
     }
 

@@ -207,59 +207,58 @@ impl ElementOps {
         self.mul += other.mul;
         self.div += other.div;
     }
-
-    /// Cycles on `lanes` lanes at `op_cycles` per element per lane, each
-    /// kind rounded up to whole cycles.
-    pub fn cycles(&self, lanes: u64, op_cycles: &hwconfig::OpCycles) -> u64 {
-        [
-            (self.max, op_cycles.max),
-            (self.sub, op_cycles.sub),
-            (self.exp, op_cycles.exp),
-            (self.add, op_cycles.add),
-            (self.mul, op_cycles.mul),
-            (self.div, op_cycles.div),
-        ]
-        .iter()
-        .map(|&(count, cost)| (count * cost).div_ceil(lanes))
-        .sum()
-    }
 }
 
 impl VectorInstr {
     /// The element operations this instruction performs.
     pub fn element_ops(&self) -> ElementOps {
-        let cells = self.rows * self.cols;
-        let rows = self.rows;
-        match self.op {
-            VectorOp::RowMax { .. } => ElementOps {
-                max: cells,
-                ..Default::default()
-            },
-            VectorOp::RunningMax { .. } => ElementOps {
-                max: cells + rows,
-                sub: rows,
-                exp: rows,
-                ..Default::default()
-            },
-            VectorOp::ExpSum { rescale, .. } => {
-                let rescaled = if rescale.is_some() { rows } else { 0 };
+        let (per_element, per_row) = self.op.mix();
+        let mut ops = per_element.scaled(self.rows * self.cols);
+        ops.add_assign(&per_row.scaled(self.rows));
+        ops
+    }
+}
+
+impl VectorOp {
+    /// The operations of this op: those applied to every element of the
+    /// tile, and those applied once per row (one of each kind per count).
+    pub fn mix(&self) -> (ElementOps, ElementOps) {
+        let one = ElementOps::default();
+        match self {
+            VectorOp::RowMax { .. } => (ElementOps { max: 1, ..one }, one),
+            VectorOp::RunningMax { .. } => (
+                ElementOps { max: 1, ..one },
                 ElementOps {
-                    sub: cells,
-                    exp: cells,
-                    add: cells + rescaled,
-                    mul: rescaled,
-                    ..Default::default()
-                }
+                    max: 1,
+                    sub: 1,
+                    exp: 1,
+                    ..one
+                },
+            ),
+            VectorOp::ExpSum { rescale, .. } => {
+                let per_row = if rescale.is_some() {
+                    ElementOps {
+                        add: 1,
+                        mul: 1,
+                        ..one
+                    }
+                } else {
+                    one
+                };
+                (
+                    ElementOps {
+                        sub: 1,
+                        exp: 1,
+                        add: 1,
+                        ..one
+                    },
+                    per_row,
+                )
             }
-            VectorOp::Rescale { .. } => ElementOps {
-                mul: cells,
-                ..Default::default()
-            },
-            VectorOp::DivideRows { .. } => ElementOps {
-                div: rows,
-                mul: cells,
-                ..Default::default()
-            },
+            VectorOp::Rescale { .. } => (ElementOps { mul: 1, ..one }, one),
+            VectorOp::DivideRows { .. } => {
+                (ElementOps { mul: 1, ..one }, ElementOps { div: 1, ..one })
+            }
         }
     }
 }

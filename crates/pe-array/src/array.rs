@@ -30,6 +30,9 @@ pub struct PeArray {
     running: Option<Running>,
     /// Why the running GEMM cannot advance, if it cannot.
     stall: Option<StallReason>,
+    /// Why the array is without a GEMM, when the driver knows (e.g. the next
+    /// instruction waits on a token); plain idle otherwise.
+    idle_reason: Option<StallReason>,
     completed: Option<u64>,
     /// Cycles before this one are charged.
     accounted_through: Cycle,
@@ -72,6 +75,7 @@ impl PeArray {
             fold_overlap,
             running: None,
             stall: None,
+            idle_reason: None,
             completed: None,
             accounted_through: 0,
             account: CycleAccount::default(),
@@ -99,6 +103,24 @@ impl PeArray {
 
     pub fn is_idle(&self) -> bool {
         self.running.is_none()
+    }
+
+    /// Schedule cycles the running GEMM has executed (all cycles before the
+    /// last tick are settled), or `None` when idle.
+    pub fn progress_cycles(&self) -> Option<u64> {
+        self.running.as_ref().map(|r| r.progress_cycles)
+    }
+
+    /// Charges the cycles from `now` on without a GEMM to `reason` (or to
+    /// idle with `None`).
+    pub fn set_idle_reason(&mut self, now: Cycle, reason: Option<StallReason>) {
+        self.settle(now);
+        self.idle_reason = reason;
+    }
+
+    /// Whether the array is held, and why.
+    pub fn stall(&self) -> Option<StallReason> {
+        self.stall
     }
 
     /// Starts `job` in cycle `now`; it runs from this cycle on.
@@ -140,7 +162,9 @@ impl PeArray {
 
     fn state(&self) -> CycleState {
         match (self.running, self.stall) {
-            (None, _) => CycleState::Idle,
+            (None, _) => self
+                .idle_reason
+                .map_or(CycleState::Idle, CycleState::Stalled),
             (Some(_), Some(reason)) => CycleState::Stalled(reason),
             (Some(_), None) => CycleState::Busy,
         }

@@ -47,28 +47,13 @@ fn skewed_active(t: u64, start: u64, lines: u64, length: u64) -> u64 {
 }
 
 impl GemmTiming {
-    /// The sizes of fold `fold`'s stationary tile: (lines of the first
-    /// edge, lines of the second edge), trimmed at the matrix borders.
-    fn fold_tile(&self, fold: u64) -> (u64, u64) {
-        let (r, c) = (self.array.rows, self.array.cols);
-        let (rows_dim, cols_dim) = match self.dataflow {
-            PeDataflow::Os => (self.shape.m, self.shape.n),
-            PeDataflow::Ws => (self.shape.k, self.shape.n),
-            PeDataflow::Is => (self.shape.k, self.shape.m),
-        };
-        let col_folds = cols_dim.div_ceil(c);
-        let (row_fold, col_fold) = (fold / col_folds, fold % col_folds);
-        let rows_here = (rows_dim - row_fold * r).min(r);
-        let cols_here = (cols_dim - col_fold * c).min(c);
-        (rows_here, cols_here)
-    }
-
     fn fold_demand(&self, fold: u64, t: u64) -> OperandDemand {
         let s = self.fold_start(fold);
         if t < s || t >= s + self.single_fold_cycles {
             return OperandDemand::default();
         }
-        let (tile_rows, tile_cols) = self.fold_tile(fold);
+        let tile = self.fold_tile(fold);
+        let (tile_rows, tile_cols) = (tile.rows, tile.cols);
         let r = self.array.rows;
         let l = self.stream_cycles;
         let end = s + self.single_fold_cycles;

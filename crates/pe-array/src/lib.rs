@@ -15,4 +15,4 @@ pub use array::{
 };
 pub use demand::OperandDemand;
 pub use hwconfig::PeDataflow;
-pub use timing::{ArrayShape, GemmShape, GemmTiming};
+pub use timing::{ArrayShape, FoldTile, GemmShape, GemmTiming};

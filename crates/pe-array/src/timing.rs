@@ -44,6 +44,20 @@ impl GemmShape {
     }
 }
 
+/// The stationary tile of one fold: which block of the stationary matrix
+/// (C for OS, B for WS, A for IS, viewed as K×M) it holds and its size,
+/// trimmed at the matrix borders. Folds walk the tiles row block by row
+/// block, column blocks fastest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FoldTile {
+    /// Index of the block along the array's rows (M for OS, K for WS/IS).
+    pub row_block: u64,
+    /// Index of the block along the array's columns (N for OS/WS, M for IS).
+    pub col_block: u64,
+    pub rows: u64,
+    pub cols: u64,
+}
+
 /// The schedule of one GEMM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GemmTiming {
@@ -127,6 +141,24 @@ impl GemmTiming {
             PeDataflow::Is => (self.shape.k, self.shape.m),
         };
         (a * b) as f64 / (self.folds * self.array.rows * self.array.cols) as f64
+    }
+
+    /// The stationary tile of fold `fold`.
+    pub fn fold_tile(&self, fold: u64) -> FoldTile {
+        let (r, c) = (self.array.rows, self.array.cols);
+        let (rows_dim, cols_dim) = match self.dataflow {
+            PeDataflow::Os => (self.shape.m, self.shape.n),
+            PeDataflow::Ws => (self.shape.k, self.shape.n),
+            PeDataflow::Is => (self.shape.k, self.shape.m),
+        };
+        let col_blocks = cols_dim.div_ceil(c);
+        let (row_block, col_block) = (fold / col_blocks, fold % col_blocks);
+        FoldTile {
+            row_block,
+            col_block,
+            rows: (rows_dim - row_block * r).min(r),
+            cols: (cols_dim - col_block * c).min(c),
+        }
     }
 
     /// Start cycle of fold `fold` relative to the start of the GEMM.

@@ -1,4 +1,4 @@
-use crate::SoftmaxStep;
+use crate::OpMix;
 use sram::SramSpan;
 
 /// One softmax operation for the vector unit: `step` over a `rows` × `cols`
@@ -10,7 +10,8 @@ use sram::SramSpan;
 pub struct VectorJob {
     /// Chosen by the driver; reported back when the job is done.
     pub id: u64,
-    pub step: SoftmaxStep,
+    /// The element operations, which set the cost.
+    pub ops: OpMix,
     pub rows: u64,
     pub cols: u64,
     pub inputs: Vec<SramSpan>,

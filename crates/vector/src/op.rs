@@ -49,59 +49,34 @@ impl ElementOp {
     }
 }
 
-/// One softmax operation over an R×C tile, as the dataflows need them.
-///
-/// Three-pass softmax (FLAT) over full rows: [`RowMax`](Self::RowMax),
-/// [`ExpSum`](Self::ExpSum), [`Normalize`](Self::Normalize).
-/// One-pass online softmax (flash) over R×C blocks:
-/// [`OnlineSoftmax`](Self::OnlineSoftmax) per block,
-/// [`RescaleAccumulate`](Self::RescaleAccumulate) on the R×d partial output
-/// per block, and a final [`Normalize`](Self::Normalize) of the output.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SoftmaxStep {
-    /// m = rowmax(x): `max` per element.
-    RowMax,
-    /// p = exp(x − m), l = rowsum(p): `sub`, `exp`, `add` per element.
-    ExpSum,
-    /// y = p · (1 / l): `div` per row (the reciprocal), `mul` per element.
-    Normalize,
-    /// m' = max(m, rowmax(s)), α = exp(m − m'), p = exp(s − m'),
-    /// l' = α·l + rowsum(p): `max`, `sub`, `exp`, `add` per element;
-    /// `max`, `sub`, `exp`, `mul`, `add` per row.
-    OnlineSoftmax,
-    /// o' = α·o + pv over the R×C partial output: `mul`, `add` per element.
-    RescaleAccumulate,
+/// What one vector instruction computes, as element operations: `per_element`
+/// applied to every element of the R×C tile, `per_row` once per row (counts
+/// per [`ElementOp`], in [`ElementOp::ALL`] order). The unit prices any mix;
+/// which mix a softmax instruction is, is the ISA's business.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct OpMix {
+    pub per_element: [u16; 6],
+    pub per_row: [u16; 6],
 }
 
-impl SoftmaxStep {
-    pub const ALL: [SoftmaxStep; 5] = [
-        SoftmaxStep::RowMax,
-        SoftmaxStep::ExpSum,
-        SoftmaxStep::Normalize,
-        SoftmaxStep::OnlineSoftmax,
-        SoftmaxStep::RescaleAccumulate,
-    ];
-
-    /// Operations applied to every element of the tile.
-    pub const fn element_ops(self) -> &'static [ElementOp] {
-        use ElementOp::*;
-        match self {
-            SoftmaxStep::RowMax => &[Max],
-            SoftmaxStep::ExpSum => &[Sub, Exp, Add],
-            SoftmaxStep::Normalize => &[Mul],
-            SoftmaxStep::OnlineSoftmax => &[Max, Sub, Exp, Add],
-            SoftmaxStep::RescaleAccumulate => &[Mul, Add],
+impl OpMix {
+    /// The mix of `per_element` and `per_row` operation lists.
+    pub fn new(per_element: &[ElementOp], per_row: &[ElementOp]) -> Self {
+        let count = |ops: &[ElementOp]| {
+            let mut counts = [0u16; 6];
+            for op in ops {
+                counts[op.index()] += 1;
+            }
+            counts
+        };
+        OpMix {
+            per_element: count(per_element),
+            per_row: count(per_row),
         }
     }
 
-    /// Operations applied once per row of the tile.
-    pub const fn row_ops(self) -> &'static [ElementOp] {
-        use ElementOp::*;
-        match self {
-            SoftmaxStep::RowMax | SoftmaxStep::ExpSum | SoftmaxStep::RescaleAccumulate => &[],
-            SoftmaxStep::Normalize => &[Div],
-            SoftmaxStep::OnlineSoftmax => &[Max, Sub, Exp, Mul, Add],
-        }
+    fn has_row_ops(&self) -> bool {
+        self.per_row.iter().any(|&n| n > 0)
     }
 }
 
@@ -121,30 +96,33 @@ impl StepCost {
     /// ⌈R·C / lanes⌉ · Σ element-op costs + ⌈R / lanes⌉ · Σ row-op costs;
     /// every cost is zero when `ideal`.
     pub fn new(
-        step: SoftmaxStep,
+        mix: &OpMix,
         rows: u64,
         cols: u64,
         lanes: u64,
         costs: &OpCycles,
         ideal: bool,
     ) -> Self {
-        let sum = |ops: &[ElementOp]| {
+        let sum = |counts: &[u16; 6]| -> u64 {
             if ideal {
                 0
             } else {
-                ops.iter().map(|op| op.cycles(costs)).sum()
+                ElementOp::ALL
+                    .iter()
+                    .zip(counts)
+                    .map(|(op, &n)| u64::from(n) * op.cycles(costs))
+                    .sum()
             }
         };
-        let row_ops = step.row_ops();
         StepCost {
             element_steps: (rows * cols).div_ceil(lanes),
-            element_step_cycles: sum(step.element_ops()),
-            row_steps: if row_ops.is_empty() {
-                0
-            } else {
+            element_step_cycles: sum(&mix.per_element),
+            row_steps: if mix.has_row_ops() {
                 rows.div_ceil(lanes)
+            } else {
+                0
             },
-            row_step_cycles: sum(row_ops),
+            row_step_cycles: sum(&mix.per_row),
         }
     }
 
@@ -168,22 +146,18 @@ impl StepCost {
     }
 }
 
-/// Element operations of one step on an R×C tile, per [`ElementOp`] (in
+/// Element operations of `mix` on an R×C tile, per [`ElementOp`] (in
 /// [`ElementOp::ALL`] order): R·C per element op, R per row op.
-pub fn op_counts(step: SoftmaxStep, rows: u64, cols: u64) -> [u64; 6] {
-    let mut counts = [0; 6];
-    for op in step.element_ops() {
-        counts[op.index()] += rows * cols;
-    }
-    for op in step.row_ops() {
-        counts[op.index()] += rows;
-    }
-    counts
+pub fn op_counts(mix: &OpMix, rows: u64, cols: u64) -> [u64; 6] {
+    std::array::from_fn(|i| {
+        u64::from(mix.per_element[i]) * rows * cols + u64::from(mix.per_row[i]) * rows
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ElementOp::*;
 
     fn costs(max: u64, sub: u64, exp: u64, add: u64, mul: u64, div: u64) -> OpCycles {
         OpCycles {
@@ -199,34 +173,24 @@ mod tests {
     #[test]
     fn cost_is_steps_times_summed_op_costs() {
         let c = costs(1, 2, 4, 1, 3, 8);
-        let exp_sum = StepCost::new(SoftmaxStep::ExpSum, 5, 100, 32, &c, false);
+        let exp_sum = StepCost::new(&OpMix::new(&[Sub, Exp, Add], &[]), 5, 100, 32, &c, false);
         assert_eq!(exp_sum.compute_cycles(), 500u64.div_ceil(32) * (2 + 4 + 1));
-        let normalize = StepCost::new(SoftmaxStep::Normalize, 40, 64, 32, &c, false);
-        assert_eq!(normalize.compute_cycles(), 80 * 3 + 2 * 8);
-        let online = StepCost::new(SoftmaxStep::OnlineSoftmax, 16, 16, 8, &c, false);
+        let divide = StepCost::new(&OpMix::new(&[Mul], &[Div]), 40, 64, 32, &c, false);
+        assert_eq!(divide.compute_cycles(), 80 * 3 + 2 * 8);
+        let online = OpMix::new(&[Max, Sub, Exp, Add], &[Max, Sub, Exp, Mul, Add]);
+        let cost = StepCost::new(&online, 16, 16, 8, &c, false);
         assert_eq!(
-            online.compute_cycles(),
+            cost.compute_cycles(),
             32 * (1 + 2 + 4 + 1) + 2 * (1 + 2 + 4 + 3 + 1)
         );
-        let ideal = StepCost::new(SoftmaxStep::OnlineSoftmax, 16, 16, 8, &c, true);
+        let ideal = StepCost::new(&online, 16, 16, 8, &c, true);
         assert_eq!(ideal.compute_cycles(), 0);
-        assert_eq!(ideal.steps(), online.steps());
+        assert_eq!(ideal.steps(), cost.steps());
     }
 
     #[test]
-    fn three_pass_softmax_counts_every_op() {
-        let (r, n) = (4, 10);
-        let mut total = [0; 6];
-        for step in [
-            SoftmaxStep::RowMax,
-            SoftmaxStep::ExpSum,
-            SoftmaxStep::Normalize,
-        ] {
-            for (t, c) in total.iter_mut().zip(op_counts(step, r, n)) {
-                *t += c;
-            }
-        }
-        // max, sub, exp, add, mul per element; div per row.
-        assert_eq!(total, [40, 40, 40, 40, 40, 4]);
+    fn op_counts_scale_with_the_tile() {
+        let mix = OpMix::new(&[Sub, Exp, Add, Add], &[Div]);
+        assert_eq!(op_counts(&mix, 4, 10), [0, 40, 40, 80, 0, 4]);
     }
 }

@@ -238,7 +238,7 @@ impl VectorUnit {
         for (total, n) in self
             .op_counts
             .iter_mut()
-            .zip(op_counts(job.step, job.rows, job.cols))
+            .zip(op_counts(&job.ops, job.rows, job.cols))
         {
             *total += n;
         }
@@ -259,7 +259,7 @@ impl VectorUnit {
             return;
         };
         self.count_ops(&job);
-        let cost = StepCost::new(job.step, job.rows, job.cols, self.lanes, &self.costs, false);
+        let cost = StepCost::new(&job.ops, job.rows, job.cols, self.lanes, &self.costs, false);
         self.active = Some(Active {
             id: job.id,
             cost,

@@ -44,9 +44,9 @@ pub struct DataflowArgs {
     /// `auto` searches granularity, R, C and GEMM dataflows for the fastest plan that fits
     #[arg(long, value_parser = ["auto", "fixed"], default_value = "fixed")]
     pub mapping: String,
-    /// Let a flat plan that does not fit stream K and V from DRAM (as `spill = true` in the workload file)
-    #[arg(long)]
-    pub spill: bool,
+    /// Let a flat plan that does not fit stream K and V from DRAM (as `spill = true` in the workload file); `--spill false` turns it off
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub spill: Option<bool>,
 }
 
 impl DataflowArgs {
@@ -61,7 +61,7 @@ impl DataflowArgs {
             } else {
                 Mapping::Fixed
             },
-            spill: self.spill,
+            spill: self.spill.unwrap_or(false),
         }
     }
 }

@@ -17,7 +17,7 @@ pub struct DramArgs {
     /// Request trace: CSV with header `addr,is_write` (addr decimal or 0x-hex, is_write 0 or 1)
     #[arg(long, value_name = "FILE.csv")]
     trace: PathBuf,
-    /// Reads in flight at most; 1 offers the next request only after the previous read returned (default: unlimited)
+    /// Reads in flight at most; 1 offers the next request only after the previous read returned (default: unlimited; with the bandwidth model, dma.max_outstanding)
     #[arg(long, value_name = "K")]
     max_outstanding: Option<usize>,
     /// Write every DRAM command to FILE as CSV: cycle,cmd,channel,rank,bankgroup,bank,row,col
@@ -83,11 +83,20 @@ pub fn run(args: &DramArgs, overrides: &[String]) -> CliResult {
                     "--command-trace needs dram.model = \"cycle\"; the bandwidth model issues no DRAM commands"
                 )));
             }
+            // The pipe never refuses: the requester's limit bounds what is
+            // in flight (and what the replay holds in memory).
+            let limit = args
+                .max_outstanding
+                .unwrap_or(hw.dma.max_outstanding as usize);
             let description = format!(
-                "dram bandwidth model: {} GiB/s, {} ns latency (cycles are core cycles)",
+                "dram bandwidth model: {} GiB/s, {} ns latency, at most {limit} reads in flight (cycles are core cycles)",
                 number(hw.dram.bandwidth_gib_per_s.unwrap_or(0.0)),
                 number(hw.dram.latency_ns)
             );
+            let options = ReplayOptions {
+                max_outstanding: Some(limit),
+                ..options
+            };
             let report =
                 replay(&mut pipe, trace, options, &mut NullCommandSink).map_err(trace_error)?;
             (report, description)

@@ -2,8 +2,10 @@
 
 mod common;
 mod compile;
+mod default;
 mod dram;
 mod gemm;
+mod run;
 mod sweep;
 mod sweep_merge;
 mod validate;
@@ -30,6 +32,8 @@ pub enum Command {
     Dram(dram::DramArgs),
     /// Time one GEMM on the PE array.
     Gemm(gemm::GemmArgs),
+    /// Compile and simulate attention cycle by cycle; write summary, stats, timeline and traces.
+    Run(run::RunArgs),
     /// Run every point of a sweep file (parallel, resumable, shardable, or as a Slurm job array).
     Sweep(sweep::SweepArgs),
     /// Merge the shards of a sweep into DIR/summary.csv.
@@ -43,14 +47,10 @@ pub fn run(cli: Cli) -> CliResult {
         Some(Command::Compile(args)) => compile::run(&args, &cli.set),
         Some(Command::Dram(args)) => dram::run(&args, &cli.set),
         Some(Command::Gemm(args)) => gemm::run(&args, &cli.set),
+        Some(Command::Run(args)) => run::run(&args, &cli.set),
         Some(Command::Sweep(args)) => sweep::run(&args, &cli.set),
         Some(Command::SweepMerge(args)) => sweep_merge::run(&args),
         Some(Command::Validate(args)) => validate::run(&args, &cli.set),
-        None => {
-            use clap::CommandFactory;
-            Cli::command()
-                .print_help()
-                .map_err(crate::error::CliError::failure)
-        }
+        None => default::run(&cli.set),
     }
 }

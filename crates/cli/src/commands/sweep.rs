@@ -57,6 +57,7 @@ pub fn run_point(command: &str, args: &[String]) -> anyhow::Result<SummaryRow> {
         Some(super::Command::Gemm(gemm)) => {
             super::gemm::simulate(&gemm, &cli.set).map(|(row, _)| row)
         }
+        Some(super::Command::Run(run)) => super::run::summary_for_sweep(&run, &cli.set),
         _ => return Err(anyhow::anyhow!("a sweep cannot run `{command}`")),
     };
     row.map_err(|e| anyhow::anyhow!("{e:#}"))

@@ -1,20 +1,15 @@
 //! Output files: atomic writes and the CSV formats of design §8.
 
 mod atomic;
-// stats.csv and traces are written by `flatsim run` (the simulator driver, in progress).
-#[allow(dead_code)]
 mod stats;
 mod stdout;
 mod summary;
-#[allow(dead_code)]
 mod trace;
 
 pub use atomic::{write_atomic, AtomicFile};
-#[allow(unused_imports)]
-pub use stats::{stats_csv, STATS_COLUMNS};
+pub use stats::stats_csv;
 pub use stdout::print_until_closed;
 pub use summary::{SummaryRow, SUMMARY_COLUMNS};
-#[allow(unused_imports)]
 pub use trace::{CsvTraceSink, PerfettoSink};
 
 /// A CSV document (header, unless empty, then rows) as bytes, numbers already formatted.

@@ -4,7 +4,7 @@
 use super::{csv_bytes, number};
 use simkit::StatValue;
 
-pub const STATS_COLUMNS: &[&str] = &["unit", "stat", "value", "unit_of_measure"];
+const STATS_COLUMNS: &[&str] = &["unit", "stat", "value", "unit_of_measure"];
 
 /// Every statistic of every unit, in the order given.
 pub fn stats_csv(units: &[(&str, Vec<StatValue>)]) -> anyhow::Result<Vec<u8>> {

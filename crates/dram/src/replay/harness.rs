@@ -112,7 +112,9 @@ impl ReplayDevice for BandwidthModel {
 /// How requests are offered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReplayOptions {
-    /// Reads in flight at most; `None` = unlimited.
+    /// Reads in flight at most; `None` = as many as the device accepts
+    /// (give a limit for a device that never refuses, like the bandwidth
+    /// pipe, or the whole trace is accepted at once).
     pub max_outstanding: Option<usize>,
     /// Tick every cycle instead of jumping to the next event (for checking
     /// that skipping changes nothing).

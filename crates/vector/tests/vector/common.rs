@@ -3,7 +3,7 @@
 
 use simkit::{Component, Cycle, CycleAccount, TimedQueue};
 use sram::{exchange, Sram, SramClient, SramRequest, SramResponse, SramUser};
-use vector::{VectorJob, VectorUnit};
+use vector::{ElementOp, OpMix, VectorJob, VectorUnit};
 
 pub const BANK_BYTES: u64 = 64;
 
@@ -154,5 +154,66 @@ pub fn run(
         done_cycles,
         cycles: now,
         account: unit.account_until(now).clone(),
+    }
+}
+
+/// One softmax operation over an R×C tile, as the dataflows need them.
+///
+/// Three-pass softmax (FLAT) over full rows: [`RowMax`](Self::RowMax),
+/// [`ExpSum`](Self::ExpSum), [`Normalize`](Self::Normalize).
+/// One-pass online softmax (flash) over R×C blocks:
+/// [`OnlineSoftmax`](Self::OnlineSoftmax) per block,
+/// [`RescaleAccumulate`](Self::RescaleAccumulate) on the R×d partial output
+/// per block, and a final [`Normalize`](Self::Normalize) of the output.
+/// The softmax steps of the three dataflows as op mixes: test fixtures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SoftmaxStep {
+    /// m = rowmax(x): `max` per element.
+    RowMax,
+    /// p = exp(x − m), l = rowsum(p): `sub`, `exp`, `add` per element.
+    ExpSum,
+    /// y = p · (1 / l): `div` per row (the reciprocal), `mul` per element.
+    Normalize,
+    /// m' = max(m, rowmax(s)), α = exp(m − m'), p = exp(s − m'),
+    /// l' = α·l + rowsum(p): `max`, `sub`, `exp`, `add` per element;
+    /// `max`, `sub`, `exp`, `mul`, `add` per row.
+    OnlineSoftmax,
+    /// o' = α·o + pv over the R×C partial output: `mul`, `add` per element.
+    RescaleAccumulate,
+}
+
+impl SoftmaxStep {
+    pub fn mix(self) -> OpMix {
+        OpMix::new(self.element_ops(), self.row_ops())
+    }
+
+    pub const ALL: [SoftmaxStep; 5] = [
+        SoftmaxStep::RowMax,
+        SoftmaxStep::ExpSum,
+        SoftmaxStep::Normalize,
+        SoftmaxStep::OnlineSoftmax,
+        SoftmaxStep::RescaleAccumulate,
+    ];
+
+    /// Operations applied to every element of the tile.
+    pub const fn element_ops(self) -> &'static [ElementOp] {
+        use ElementOp::*;
+        match self {
+            SoftmaxStep::RowMax => &[Max],
+            SoftmaxStep::ExpSum => &[Sub, Exp, Add],
+            SoftmaxStep::Normalize => &[Mul],
+            SoftmaxStep::OnlineSoftmax => &[Max, Sub, Exp, Add],
+            SoftmaxStep::RescaleAccumulate => &[Mul, Add],
+        }
+    }
+
+    /// Operations applied once per row of the tile.
+    pub const fn row_ops(self) -> &'static [ElementOp] {
+        use ElementOp::*;
+        match self {
+            SoftmaxStep::RowMax | SoftmaxStep::ExpSum | SoftmaxStep::RescaleAccumulate => &[],
+            SoftmaxStep::Normalize => &[Div],
+            SoftmaxStep::OnlineSoftmax => &[Max, Sub, Exp, Mul, Add],
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! Exact cycle counts of softmax steps at several lane counts and op costs.
 
+use super::common::SoftmaxStep;
 use super::common::{run, sram_config, vector_config, Hog};
 use simkit::StallReason;
 use sram::{Sram, SramSpan};
-use vector::{op_counts, ElementOp, SoftmaxStep, StepCost, VectorJob, VectorUnit};
+use vector::{op_counts, ElementOp, StepCost, VectorJob, VectorUnit};
 
 const E: u64 = 2;
 
@@ -35,7 +36,7 @@ pub fn job(id: u64, step: SoftmaxStep, rows: u64, cols: u64) -> VectorJob {
     let outputs = spans(outputs);
     VectorJob {
         id,
-        step,
+        ops: step.mix(),
         rows,
         cols,
         inputs,
@@ -73,7 +74,7 @@ fn a_step_takes_read_trip_plus_compute_plus_write_trip() {
                             false,
                         );
                         let compute =
-                            StepCost::new(step, rows, cols, lanes, &config.op_cycles, false)
+                            StepCost::new(&step.mix(), rows, cols, lanes, &config.op_cycles, false)
                                 .compute_cycles();
                         let read_trip = 1 + latency;
                         let what = format!("{step:?} {rows}x{cols} lanes {lanes} costs {costs:?} latency {latency}");
@@ -91,7 +92,11 @@ fn a_step_takes_read_trip_plus_compute_plus_write_trip() {
                             "{what}"
                         );
                         assert_eq!(r.account.total_stall_cycles(), read_trip + 2, "{what}");
-                        assert_eq!(unit.op_counts(), op_counts(step, rows, cols), "{what}");
+                        assert_eq!(
+                            unit.op_counts(),
+                            op_counts(&step.mix(), rows, cols),
+                            "{what}"
+                        );
                     }
                 }
             }
@@ -164,7 +169,7 @@ fn ideal_mode_costs_no_cycles_but_counts_ops() {
     assert_eq!(r.account.total_stall_cycles(), 0);
     assert_eq!(
         unit.lane_ops(),
-        4 * op_counts(SoftmaxStep::OnlineSoftmax, 64, 64)
+        4 * op_counts(&SoftmaxStep::OnlineSoftmax.mix(), 64, 64)
             .iter()
             .sum::<u64>()
     );
@@ -187,7 +192,8 @@ fn conflicts_delay_the_step_and_are_charged_as_such() {
         vec![(0, job(0, step, 16, 256))],
         false,
     );
-    let compute = StepCost::new(step, 16, 256, 32, &config.op_cycles, false).compute_cycles();
+    let compute =
+        StepCost::new(&step.mix(), 16, 256, 32, &config.op_cycles, false).compute_cycles();
     let free = 1 + 3 + compute + 2;
     assert!(r.done_cycles[0] > free);
     assert_eq!(r.account.busy_cycles(), compute);

@@ -1,11 +1,12 @@
 //! Properties over random jobs and random interference.
 
+use super::common::SoftmaxStep;
 use super::common::{run, sram_config, vector_config, Hog};
 use super::formulas::job;
 use proptest::prelude::*;
 use simkit::StallReason;
 use sram::Sram;
-use vector::{SoftmaxStep, StepCost, VectorUnit};
+use vector::{StepCost, VectorUnit};
 
 fn jobs() -> impl Strategy<Value = Vec<(u64, SoftmaxStep, u64, u64)>> {
     proptest::collection::vec((0u64..200, 0usize..5, 1u64..40, 1u64..90), 1..5).prop_map(|v| {
@@ -32,7 +33,7 @@ proptest! {
         let mut unit = VectorUnit::new(&config, 2, sram.link_timing());
         let mut hog = Hog::new(banks, hog_cycles.clone());
         let list: Vec<_> = list.iter().enumerate().map(|(i, &(at, s, r, c))| (at, job(i as u64, s, r, c))).collect();
-        let compute: u64 = list.iter().map(|(_, j)| StepCost::new(j.step, j.rows, j.cols, lanes, &config.op_cycles, false).compute_cycles()).sum();
+        let compute: u64 = list.iter().map(|(_, j)| StepCost::new(&j.ops, j.rows, j.cols, lanes, &config.op_cycles, false).compute_cycles()).sum();
         let a = run(&mut sram, &mut unit, &mut hog, list.clone(), false);
         // `run` checked busy + Σ stalls + idle = total for the unit and the SRAM.
         prop_assert_eq!(a.account.busy_cycles(), compute);

@@ -1,0 +1,380 @@
+//! `flatsim run`: compile a workload and dataflow and simulate it cycle by
+//! cycle; with `--mapping auto`, simulate the compiler's best-ranked plans
+//! and keep the fastest.
+
+use super::common::{HwArgs, OutArgs};
+use super::compile::{DataflowArgs, WorkloadArgs};
+use crate::error::{CliError, CliResult};
+use crate::output::{self, AtomicFile, CsvTraceSink, PerfettoSink, SummaryRow, SUMMARY_COLUMNS};
+use compiler::{DataflowSpec, Mapping, Plan, Workload};
+use hwconfig::HwConfig;
+use sim::{RunOptions, RunReport};
+use simkit::{StallReason, TraceSink};
+use std::io::Write;
+use std::path::Path;
+
+/// Units whose instructions `--trace` can write as CSV.
+const TRACE_UNITS: &[&str] = &["pe", "dma", "vector"];
+/// Bytes one trace event takes in the files, about (for the size estimate).
+const TRACE_EVENT_BYTES: u64 = 160;
+/// Default timeline epoch.
+const DEFAULT_EPOCH_CYCLES: u64 = 10_000;
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub hw: HwArgs,
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+    #[command(flatten)]
+    pub dataflow: DataflowArgs,
+    /// Move real values (random Q, K, V) and check O against reference attention
+    #[arg(long)]
+    pub functional: bool,
+    /// Seed of the functional inputs
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Step every cycle instead of jumping to the next event (same output, slower)
+    #[arg(long)]
+    pub no_fast_forward: bool,
+    /// Best-ranked plans that `--mapping auto` simulates
+    #[arg(long, default_value_t = 3, value_name = "K")]
+    pub candidates: usize,
+    #[command(flatten)]
+    pub out: OutArgs,
+    /// Per-instruction CSV traces of these units (pe,dma,vector) into --out
+    #[arg(long, value_delimiter = ',', value_name = "UNITS")]
+    pub trace: Vec<String>,
+    /// Largest trace (CSV and JSON) allowed, in bytes
+    #[arg(long, default_value_t = 1_000_000_000, value_name = "BYTES")]
+    pub trace_limit: u64,
+    /// Chrome trace-event JSON (trace.json) for ui.perfetto.dev, into --out
+    #[arg(long)]
+    pub perfetto: bool,
+    /// Cycles per row of timeline.csv
+    #[arg(long, default_value_t = DEFAULT_EPOCH_CYCLES, value_name = "E")]
+    pub epoch_cycles: u64,
+}
+
+/// A simulated plan.
+#[derive(Debug)]
+pub struct Outcome {
+    pub plan: Plan,
+    pub report: RunReport,
+    /// With `--mapping auto`: every plan simulated, with its cycles.
+    pub tried: Vec<(String, u64)>,
+}
+
+fn bad(err: impl Into<anyhow::Error>) -> CliError {
+    CliError::bad_input(err)
+}
+
+/// Simulates `spec` on `w`; with auto mapping, the best `candidates` plans.
+pub fn simulate(
+    hw: &HwConfig,
+    w: &Workload,
+    spec: &DataflowSpec,
+    candidates: usize,
+    mut options: impl FnMut() -> RunOptions<'static>,
+) -> CliResult<Outcome> {
+    let plans: Vec<Plan> = match spec.mapping {
+        Mapping::Fixed => vec![compiler::resolve_plan(hw, w, spec).map_err(bad)?],
+        Mapping::Auto => {
+            let ranked = compiler::rank_plans(hw, w, spec).map_err(bad)?;
+            let fitting: Vec<Plan> = ranked
+                .into_iter()
+                .filter(|r| r.footprint.fits())
+                .map(|r| r.plan)
+                .take(candidates.max(1))
+                .collect();
+            if fitting.is_empty() {
+                return Err(bad(anyhow::anyhow!(
+                    "--mapping auto: no {} plan fits the SRAM",
+                    spec.dataflow
+                )));
+            }
+            fitting
+        }
+    };
+    let mut best: Option<Outcome> = None;
+    let mut tried = Vec::new();
+    for plan in plans {
+        let program = compiler::compile(hw, w, &plan).map_err(bad)?;
+        let report = sim::simulate(hw, &program, options()).map_err(CliError::failure)?;
+        tried.push((plan.label(), report.cycles));
+        if best
+            .as_ref()
+            .is_none_or(|b| report.cycles < b.report.cycles)
+        {
+            best = Some(Outcome {
+                plan,
+                report,
+                tried: Vec::new(),
+            });
+        }
+    }
+    let mut best = best.expect("at least one plan");
+    if spec.mapping == Mapping::Auto {
+        best.tried = tried;
+    }
+    Ok(best)
+}
+
+/// The summary.csv row of a run.
+pub fn summary_row(hw: &HwConfig, w: &Workload, outcome: &Outcome) -> SummaryRow {
+    let r = &outcome.report;
+    let pe = r
+        .unit("pe_array")
+        .map(|u| u.account.clone())
+        .unwrap_or_default();
+    let stall = |reasons: &[StallReason]| reasons.iter().map(|&s| pe.stall_cycles(s)).sum();
+    SummaryRow {
+        hw: hw.name.clone(),
+        workload: Some(w.name.clone()),
+        batch: Some(w.batch),
+        heads: Some(w.heads),
+        seq_len: Some(w.seq_len),
+        head_dim: Some(w.head_dim),
+        dataflow: outcome.plan.dataflow.to_string(),
+        gran: outcome.plan.gran.map(|g| g.to_string()),
+        rows: Some(outcome.plan.rows),
+        cols: Some(outcome.plan.cols),
+        cycles: r.cycles,
+        seconds: r.seconds,
+        pe_util: r.pe_util,
+        vector_util: Some(r.vector_util),
+        dram_read_bytes: Some(r.dram_read_bytes),
+        dram_write_bytes: Some(r.dram_write_bytes),
+        dram_bw_util: Some(r.dram_bw_util),
+        sram_peak_bytes: Some(r.sram_peak_bytes),
+        energy_pj: r.energy.total_pj(),
+        stall_wait_token: stall(&[StallReason::WaitToken]),
+        stall_sram_bank_conflict: stall(&[StallReason::SramBankConflict]),
+        stall_dram: stall(&[StallReason::DramBandwidth, StallReason::DramQueueFull]),
+        stall_other: stall(&[
+            StallReason::OperandNotReady,
+            StallReason::OutputBackpressure,
+        ]),
+        max_abs_error: r.max_abs_error,
+    }
+}
+
+/// A progress callback: a spinner of simulated cycles on a terminal, shown
+/// once a run has taken more than a second.
+fn progress_reporter() -> impl FnMut(simkit::Cycle) {
+    let started = std::time::Instant::now();
+    let bar = crate::progress::spinner("simulated cycles");
+    move |cycle| {
+        if started.elapsed().as_secs_f64() > 1.0 {
+            bar.set_position(cycle);
+        }
+    }
+}
+
+/// The summary row of one sweep point (no files, no traces).
+pub fn summary_for_sweep(args: &RunArgs, overrides: &[String]) -> CliResult<SummaryRow> {
+    let hw = args.hw.load(overrides)?;
+    let w = args.workload.load()?;
+    let fast_forward = !args.no_fast_forward;
+    let functional_seed = args.functional.then_some(args.seed);
+    let outcome = simulate(&hw, &w, &args.dataflow.spec(), args.candidates, || {
+        RunOptions {
+            fast_forward,
+            functional_seed,
+            ..Default::default()
+        }
+    })?;
+    Ok(summary_row(&hw, &w, &outcome))
+}
+
+pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
+    let hw = args.hw.load(overrides)?;
+    let w = args.workload.load()?;
+    let spec = args.dataflow.spec();
+    for unit in &args.trace {
+        if !TRACE_UNITS.contains(&unit.as_str()) {
+            return Err(bad(anyhow::anyhow!(
+                "--trace: unknown unit `{unit}`; valid: {} (DRAM command traces come from `flatsim dram --command-trace`)",
+                TRACE_UNITS.join(", ")
+            )));
+        }
+    }
+    let tracing = !args.trace.is_empty() || args.perfetto;
+    if tracing && args.out.out.is_none() {
+        return Err(bad(anyhow::anyhow!(
+            "--trace and --perfetto write into --out DIR; give one"
+        )));
+    }
+    if args.epoch_cycles == 0 {
+        return Err(bad(anyhow::anyhow!("--epoch-cycles must be positive")));
+    }
+    if tracing {
+        // Estimate before starting: one event per instruction, per file.
+        let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
+        let instructions: u64 = compiler::census(&hw, &w, &plan).instructions.iter().sum();
+        let files = args.trace.len() as u64 + u64::from(args.perfetto);
+        let estimate = instructions * TRACE_EVENT_BYTES * files.max(1);
+        if estimate > args.trace_limit {
+            return Err(bad(anyhow::anyhow!(
+                "the traces would take about {estimate} bytes ({instructions} instructions), above --trace-limit {}; raise it or trace a smaller run",
+                args.trace_limit
+            )));
+        }
+    }
+    let out_dir = args.out.prepare()?;
+
+    let fast_forward = !args.no_fast_forward;
+    let functional_seed = args.functional.then_some(args.seed);
+    let epoch_cycles = Some(args.epoch_cycles);
+    let outcome = if tracing {
+        // Traced runs simulate one plan (the resolved one, or the best by estimate).
+        let dir = out_dir.expect("checked above");
+        let mut perfetto = if args.perfetto {
+            Some(
+                PerfettoSink::create(&dir.join("trace.json"), hw.core.clock_mhz)
+                    .map_err(CliError::failure)?,
+            )
+        } else {
+            None
+        };
+        let units: Vec<&'static str> = TRACE_UNITS
+            .iter()
+            .copied()
+            .filter(|u| args.trace.iter().any(|t| t == u))
+            .collect();
+        let mut csv = if units.is_empty() {
+            None
+        } else {
+            Some(CsvTraceSink::create(dir, &units).map_err(CliError::failure)?)
+        };
+        let mut fanout = Fanout { sinks: vec![] };
+        if let Some(p) = perfetto.as_mut() {
+            fanout.sinks.push(p);
+        }
+        if let Some(c) = csv.as_mut() {
+            fanout.sinks.push(c);
+        }
+        let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
+        let program = compiler::compile(&hw, &w, &plan).map_err(bad)?;
+        let mut progress = progress_reporter();
+        let options = RunOptions {
+            fast_forward,
+            functional_seed,
+            epoch_cycles,
+            trace: Some(&mut fanout),
+            progress: Some(&mut progress),
+        };
+        let report = sim::simulate(&hw, &program, options).map_err(CliError::failure)?;
+        drop(fanout);
+        if let Some(p) = perfetto {
+            p.finish().map_err(CliError::failure)?;
+        }
+        if let Some(c) = csv {
+            c.finish().map_err(CliError::failure)?;
+        }
+        Outcome {
+            plan,
+            report,
+            tried: Vec::new(),
+        }
+    } else {
+        simulate(&hw, &w, &spec, args.candidates, || RunOptions {
+            fast_forward,
+            functional_seed,
+            epoch_cycles,
+            ..Default::default()
+        })?
+    };
+
+    print_outcome(&hw, &w, &outcome);
+    if let Some(dir) = out_dir {
+        write_outputs(dir, &hw, &w, &outcome).map_err(CliError::failure)?;
+    }
+    Ok(())
+}
+
+/// Sends every event to several sinks.
+struct Fanout<'a> {
+    sinks: Vec<&'a mut dyn TraceSink>,
+}
+
+impl TraceSink for Fanout<'_> {
+    fn record(&mut self, event: &simkit::TraceEvent<'_>) {
+        for sink in &mut self.sinks {
+            sink.record(event);
+        }
+    }
+}
+
+fn print_outcome(hw: &HwConfig, w: &Workload, outcome: &Outcome) {
+    for (label, cycles) in &outcome.tried {
+        println!("auto mapping: simulated `{label}`: {cycles} cycles");
+    }
+    let r = &outcome.report;
+    let row = summary_row(hw, w, outcome);
+    println!(
+        "{} on {}: {} (B={} H={} N={} d={}): {} cycles ({:.6} s), pe_util {:.4}, vector_util {:.4}, DRAM {:.3} MB, SRAM peak {} bytes, energy {:.3} uJ{}",
+        outcome.plan.label(),
+        hw.name,
+        w.name,
+        w.batch,
+        w.heads,
+        w.seq_len,
+        w.head_dim,
+        r.cycles,
+        r.seconds,
+        r.pe_util,
+        r.vector_util,
+        (r.dram_read_bytes + r.dram_write_bytes) as f64 / 1e6,
+        r.sram_peak_bytes,
+        r.energy.total_pj() / 1e6,
+        r.max_abs_error.map_or(String::new(), |e| format!(", max |O - reference| {e:e}")),
+    );
+    println!(
+        "pe_array stalls: wait_token {}, sram_bank_conflict {}, dram {}, other {}",
+        row.stall_wait_token, row.stall_sram_bank_conflict, row.stall_dram, row.stall_other
+    );
+}
+
+pub const TIMELINE_COLUMNS: &[&str] = &[
+    "cycle_start",
+    "cycle_end",
+    "pe_util",
+    "vector_util",
+    "dram_bw_util",
+    "sram_bytes_live",
+];
+
+fn write_outputs(dir: &Path, hw: &HwConfig, w: &Workload, outcome: &Outcome) -> anyhow::Result<()> {
+    let r = &outcome.report;
+    let summary = summary_row(hw, w, outcome);
+    output::write_atomic(
+        &dir.join("summary.csv"),
+        &output::csv_bytes(SUMMARY_COLUMNS, &[summary.cells()])?,
+    )?;
+    let mut units: Vec<(&str, Vec<simkit::StatValue>)> =
+        r.units.iter().map(|u| (u.name, u.stats.clone())).collect();
+    units.push(("energy", r.energy_stats()));
+    output::write_atomic(&dir.join("stats.csv"), &output::stats_csv(&units)?)?;
+    let rows: Vec<Vec<String>> = r
+        .timeline
+        .iter()
+        .map(|e| {
+            vec![
+                e.cycle_start.to_string(),
+                e.cycle_end.to_string(),
+                output::number(e.pe_util),
+                output::number(e.vector_util),
+                output::number(e.dram_bw_util),
+                e.sram_bytes_live.to_string(),
+            ]
+        })
+        .collect();
+    output::write_atomic(
+        &dir.join("timeline.csv"),
+        &output::csv_bytes(TIMELINE_COLUMNS, &rows)?,
+    )?;
+    let mut config = AtomicFile::create(&dir.join("config.resolved.toml"))?;
+    config.write_all(hw.to_toml_string().as_bytes())?;
+    config.commit()
+}

@@ -1,0 +1,90 @@
+//! The simulator driver: wires the units (PE array, scratchpad, vector
+//! unit, DMA engine, DRAM), executes a compiled [`isa::Program`] cycle by
+//! cycle with exact fast-forward, checks that every unit's cycles add up,
+//! and reports utilization, stalls, traffic and energy.
+//!
+//! Each simulated cycle has two phases. In the *link phase* the driver takes
+//! the completions visible now (signalling their tokens; DMA instructions
+//! retire in order), moves requests and responses between the units and the
+//! scratchpad (`sram::exchange`), issues at most one instruction per unit
+//! whose tokens are satisfied, and tells idle units whether they wait on a
+//! token. In the *tick phase* every unit advances one cycle; since every
+//! queue has a latency of at least one cycle, tick order does not matter.
+//! With fast-forward the driver then jumps to the earliest cycle at which
+//! any unit can change state (`Component::next_event`), which gives
+//! byte-identical results to stepping every cycle.
+//!
+//! `sim` does not know files or the command line.
+
+mod functional;
+mod machine;
+mod memory;
+mod pe_unit;
+mod report;
+mod tokens;
+mod translate;
+
+pub use machine::MAX_ABS_ERROR;
+pub use memory::MemoryModel;
+pub use pe_unit::{LOOKAHEAD_FOLDS, MAX_PENDING_WRITE_FOLDS};
+pub use report::{Energy, Epoch, RunReport, UnitReport};
+
+use simkit::{Cycle, TraceSink};
+
+/// How to run.
+#[derive(Default)]
+pub struct RunOptions<'a> {
+    /// Jump over cycles in which nothing can change (same results, faster).
+    pub fast_forward: bool,
+    /// Functional simulation with Q, K, V drawn from this seed.
+    pub functional_seed: Option<u64>,
+    /// Timeline epochs of this many cycles.
+    pub epoch_cycles: Option<Cycle>,
+    /// Receives one event per executed instruction.
+    pub trace: Option<&'a mut dyn TraceSink>,
+    /// Called with the current cycle now and then (for progress bars).
+    pub progress: Option<&'a mut dyn FnMut(Cycle)>,
+}
+
+impl std::fmt::Debug for RunOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("fast_forward", &self.fast_forward)
+            .field("functional_seed", &self.functional_seed)
+            .field("epoch_cycles", &self.epoch_cycles)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A run that could not finish or whose results are wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("deadlock at cycle {cycle}: no unit can make progress ({detail})")]
+    Deadlock { cycle: Cycle, detail: String },
+    #[error("simulator bug: cycle accounting of `{unit}` does not add up: {source}")]
+    Accounting {
+        unit: &'static str,
+        source: simkit::AccountError,
+    },
+    #[error("functional check failed: max |O − reference| = {error} exceeds {limit}")]
+    Functional { error: f64, limit: f64 },
+    #[error("{0}")]
+    Mismatch(String),
+}
+
+/// Runs `program` on the hardware `hw`.
+pub fn simulate(
+    hw: &hwconfig::HwConfig,
+    program: &isa::Program,
+    options: RunOptions<'_>,
+) -> Result<RunReport, SimError> {
+    match hw.dram.model {
+        hwconfig::DramModel::Bandwidth => {
+            let memory = dram::BandwidthModel::from_config(hw);
+            machine::Machine::new(hw, program, memory, options.functional_seed).run(options)
+        }
+        hwconfig::DramModel::Cycle => Err(SimError::Mismatch(
+            "dram.model = \"cycle\" is not wired into the simulator yet; use dram.model = \"bandwidth\"".into(),
+        )),
+    }
+}

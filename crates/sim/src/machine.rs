@@ -1,0 +1,506 @@
+//! The run loop: units wired through their ports, instructions issued when
+//! their tokens allow, exact fast-forward to the next event.
+
+use crate::functional::Functional;
+use crate::memory::MemoryModel;
+use crate::pe_unit::PeUnit;
+use crate::report::{Energy, Epoch, RunReport, UnitReport};
+use crate::tokens::TokenBoard;
+use crate::translate;
+use crate::{RunOptions, SimError};
+use isa::exec::Effect;
+use isa::{Instr, Program, ProgramHeader, Unit};
+use simkit::{account_stats, Component, Cycle, StallReason, TraceEvent};
+use std::collections::VecDeque;
+use std::iter::Peekable;
+
+/// Above this max |O − reference| a functional run fails.
+pub const MAX_ABS_ERROR: f64 = 1e-3;
+
+/// How often (in simulated cycles) the progress callback is called at most.
+const PROGRESS_EVERY_CYCLES: Cycle = 1 << 20;
+
+/// An issued instruction until it retires.
+#[derive(Debug)]
+struct InFlight {
+    id: u64,
+    instr: Instr,
+    issued: Cycle,
+    done: Option<Cycle>,
+    effect: Option<Effect>,
+}
+
+type Stream<'p> = Peekable<Box<dyn Iterator<Item = Instr> + Send + 'p>>;
+
+pub(crate) struct Machine<'p, P: MemoryModel> {
+    hw: &'p hwconfig::HwConfig,
+    header: &'p ProgramHeader,
+    names: isa::text::Names<'p>,
+    sram: sram::Sram,
+    pe: PeUnit,
+    vector: vector::VectorUnit,
+    dma: dma::Dma<P>,
+    tokens: TokenBoard,
+    streams: [Stream<'p>; 3],
+    next_id: u64,
+    pe_current: Option<InFlight>,
+    vector_current: Option<InFlight>,
+    dma_in_flight: VecDeque<InFlight>,
+    functional: Option<Functional>,
+    instructions: [u64; 3],
+    macs_completed: u64,
+}
+
+impl<'p, P: MemoryModel> Machine<'p, P> {
+    pub(crate) fn new(
+        hw: &'p hwconfig::HwConfig,
+        program: &'p Program,
+        memory: P,
+        functional_seed: Option<u64>,
+    ) -> Self {
+        // Inbox and response room per SRAM client: enough for the deepest
+        // client stream (the DMA's outstanding bursts).
+        let port_capacity = (hw.dma.max_outstanding as usize).max(64);
+        let sram = sram::Sram::new(&hw.sram, port_capacity);
+        let link = sram.link_timing();
+        let header = &program.header;
+        Machine {
+            hw,
+            header,
+            names: isa::text::Names { header },
+            pe: PeUnit::new(hw, link),
+            vector: vector::VectorUnit::new(&hw.vector, hw.core.element_bytes, link),
+            dma: dma::Dma::new(&hw.dma, memory, link),
+            sram,
+            tokens: TokenBoard::new(header.tokens.len()),
+            streams: Unit::ALL.map(|unit| program.stream(unit).peekable()),
+            next_id: 0,
+            pe_current: None,
+            vector_current: None,
+            dma_in_flight: VecDeque::new(),
+            functional: functional_seed.map(|seed| Functional::new(header, seed)),
+            instructions: [0; 3],
+            macs_completed: 0,
+        }
+    }
+
+    fn head_blocked(&mut self, unit: Unit) -> bool {
+        let tokens = &self.tokens;
+        self.streams[unit.index()]
+            .peek()
+            .is_some_and(|instr| !tokens.satisfied(&instr.sync().wait))
+    }
+
+    /// Takes the head of `unit`'s stream if its tokens allow.
+    fn take_ready(&mut self, unit: Unit) -> Option<Instr> {
+        let tokens = &self.tokens;
+        self.streams[unit.index()].next_if(|instr| tokens.satisfied(&instr.sync().wait))
+    }
+
+    fn issued(&mut self, now: Cycle, instr: Instr) -> InFlight {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.instructions[instr.unit().index()] += 1;
+        let effect = self.functional.as_mut().map(|f| f.issue(&instr));
+        InFlight {
+            id,
+            instr,
+            issued: now,
+            done: None,
+            effect,
+        }
+    }
+
+    /// Issues at most one instruction per unit; true if any issued.
+    fn issue(&mut self, now: Cycle) -> bool {
+        let mut any = false;
+        if self.pe_current.is_none() && self.pe.is_free() {
+            if let Some(instr) = self.take_ready(Unit::Pe) {
+                let flight = self.issued(now, instr);
+                if let Instr::Pe(g) = &flight.instr {
+                    self.pe
+                        .start(now, translate::gemm_work(self.header, flight.id, g));
+                }
+                self.pe_current = Some(flight);
+                any = true;
+            }
+        }
+        if self.vector_current.is_none() && self.vector.can_submit() {
+            if let Some(instr) = self.take_ready(Unit::Vector) {
+                let flight = self.issued(now, instr);
+                if let Instr::Vector(v) = &flight.instr {
+                    let job = translate::vector_job(self.header, flight.id, v);
+                    let refused = self.vector.submit(now, job).is_err();
+                    debug_assert!(!refused, "checked can_submit");
+                }
+                self.vector_current = Some(flight);
+                any = true;
+            }
+        }
+        let dma_room = match self.streams[Unit::Dma.index()].peek() {
+            Some(Instr::Dma(d)) => self
+                .dma
+                .can_submit(translate::dma_job(self.header, 0, d).direction),
+            _ => false,
+        };
+        if dma_room {
+            if let Some(instr) = self.take_ready(Unit::Dma) {
+                let flight = self.issued(now, instr);
+                if let Instr::Dma(d) = &flight.instr {
+                    let refused = self
+                        .dma
+                        .submit(now, translate::dma_job(self.header, flight.id, d))
+                        .is_err();
+                    debug_assert!(!refused, "checked can_submit");
+                }
+                self.dma_in_flight.push_back(flight);
+                any = true;
+            }
+        }
+        any
+    }
+
+    fn retire(
+        &mut self,
+        flight: InFlight,
+        end: Cycle,
+        trace: &mut Option<&mut dyn simkit::TraceSink>,
+    ) {
+        if let (Some(functional), Some(effect)) = (self.functional.as_mut(), &flight.effect) {
+            // DMA effects land at completion, before in-order retirement.
+            if flight.instr.unit() != Unit::Dma {
+                functional.complete(effect);
+            }
+        }
+        self.tokens.signal(&flight.instr.sync().signal);
+        if let Some(sink) = trace.as_deref_mut() {
+            let (unit, name) = match &flight.instr {
+                Instr::Dma(d) => (
+                    "dma",
+                    if d.dir == isa::DmaDir::Load {
+                        "load"
+                    } else {
+                        "store"
+                    },
+                ),
+                Instr::Pe(_) => ("pe", "gemm"),
+                Instr::Vector(v) => ("vector", v.op.name()),
+            };
+            let args = [("instr", self.names.instr(&flight.instr))];
+            sink.record(&TraceEvent {
+                unit,
+                name,
+                start_cycle: flight.issued,
+                end_cycle: end,
+                args: &args,
+            });
+        }
+    }
+
+    /// Takes every completion visible at `now`; true if any.
+    fn complete(&mut self, now: Cycle, trace: &mut Option<&mut dyn simkit::TraceSink>) -> bool {
+        let mut any = false;
+        while let Some(id) = self.pe.pop_done(now) {
+            if let Some(flight) = self.pe_current.take().filter(|f| f.id == id) {
+                if let Instr::Pe(g) = &flight.instr {
+                    self.macs_completed += g.macs();
+                }
+                self.retire(flight, now, trace);
+                any = true;
+            }
+        }
+        while let Some(id) = self.vector.pop_done(now) {
+            if let Some(flight) = self.vector_current.take().filter(|f| f.id == id) {
+                self.retire(flight, now, trace);
+                any = true;
+            }
+        }
+        while let Some(id) = self.dma.pop_done(now) {
+            if let Some(flight) = self.dma_in_flight.iter_mut().find(|f| f.id == id) {
+                flight.done = Some(now);
+                if let (Some(functional), Some(effect)) = (self.functional.as_mut(), &flight.effect)
+                {
+                    functional.complete(effect);
+                }
+            }
+            any = true;
+        }
+        while self.dma_in_flight.front().is_some_and(|f| f.done.is_some()) {
+            if let Some(flight) = self.dma_in_flight.pop_front() {
+                self.retire(flight, now, trace);
+            }
+        }
+        any
+    }
+
+    fn finished(&mut self) -> bool {
+        self.pe_current.is_none()
+            && self.vector_current.is_none()
+            && self.dma_in_flight.is_empty()
+            && self.streams.iter_mut().all(|s| s.peek().is_none())
+    }
+
+    fn next_event(&self, now: Cycle) -> Option<Cycle> {
+        [
+            self.pe.next_event(now),
+            self.vector.next_event(now),
+            self.dma.next_event(now),
+            self.sram.next_event(now),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn deadlock(&mut self, now: Cycle) -> SimError {
+        let names = self.names;
+        let mut detail = Vec::new();
+        for unit in Unit::ALL {
+            if let Some(instr) = self.streams[unit.index()].peek() {
+                detail.push(format!("{unit} waits to issue `{}`", names.instr(instr)));
+            }
+        }
+        SimError::Deadlock {
+            cycle: now,
+            detail: detail.join("; "),
+        }
+    }
+
+    /// Useful MACs so far: completed GEMMs plus the running one's share by progress.
+    fn macs_so_far(&mut self, now: Cycle) -> f64 {
+        self.pe.account_until(now);
+        let running = match (&self.pe_current, self.pe.progress()) {
+            (
+                Some(InFlight {
+                    instr: Instr::Pe(g),
+                    ..
+                }),
+                Some((done, total)),
+            ) if total > 0 => g.macs() as f64 * done as f64 / total as f64,
+            _ => 0.0,
+        };
+        self.macs_completed as f64 + running
+    }
+
+    fn dram_bytes(&self) -> u64 {
+        let (read, write) = self.dma.port().traffic_bytes();
+        read + write
+    }
+
+    pub(crate) fn run(mut self, options: RunOptions<'_>) -> Result<RunReport, SimError> {
+        let RunOptions {
+            fast_forward,
+            epoch_cycles,
+            mut trace,
+            mut progress,
+            ..
+        } = options;
+        let live_bytes = self.header.regions.allocated_bytes();
+        self.sram.add_live_bytes(live_bytes).map_err(|e| {
+            SimError::Mismatch(format!("the program's SRAM regions do not fit: {e:?}"))
+        })?;
+        let pes = (self.hw.pe_array.rows * self.hw.pe_array.cols) as f64;
+        let lanes = self.hw.vector.lanes as f64;
+        let peak_bytes_per_cycle = self.dma.port().peak_bytes_per_second() / self.hw.clock_hz();
+        let epoch = epoch_cycles.filter(|&e| e > 0);
+        let mut timeline = Vec::new();
+        let mut epoch_start = (0, 0.0, 0u64, 0u64); // cycle, macs, lane ops, dram bytes
+        let mut next_progress = 0;
+        let mut now: Cycle = 0;
+        let end = loop {
+            let mut changed = self.complete(now, &mut trace);
+            sram::exchange(now, &mut self.sram, &mut self.pe);
+            sram::exchange(now, &mut self.sram, &mut self.vector);
+            sram::exchange(now, &mut self.sram, &mut self.dma);
+            changed |= self.issue(now);
+            let pe_waits = self.pe_current.is_none() && self.head_blocked(Unit::Pe);
+            self.pe.set_waiting_for_token(now, pe_waits);
+            let vector_waits = self.head_blocked(Unit::Vector);
+            self.vector
+                .set_idle_reason(vector_waits.then_some(StallReason::WaitToken));
+            let dma_waits = self.head_blocked(Unit::Dma);
+            self.dma
+                .set_idle_reason(dma_waits.then_some(StallReason::WaitToken));
+
+            if let Some(e) = epoch {
+                if now > 0 && now.is_multiple_of(e) {
+                    let sample = (
+                        now,
+                        self.macs_so_far(now),
+                        self.vector.lane_ops(),
+                        self.dram_bytes(),
+                    );
+                    timeline.push(epoch_row(
+                        epoch_start,
+                        sample,
+                        pes,
+                        lanes,
+                        peak_bytes_per_cycle,
+                        live_bytes,
+                    ));
+                    epoch_start = sample;
+                }
+            }
+            if let Some(report) = progress.as_deref_mut() {
+                if now >= next_progress {
+                    report(now);
+                    next_progress = now + PROGRESS_EVERY_CYCLES;
+                }
+            }
+
+            self.pe.tick(now);
+            self.vector.tick(now);
+            self.dma.tick(now);
+            self.sram.tick(now);
+
+            if self.finished() {
+                break now + 1;
+            }
+            let unit_event = self.next_event(now + 1);
+            now = match unit_event {
+                None if !changed => return Err(self.deadlock(now)),
+                _ if changed || !fast_forward => now + 1,
+                Some(event) => epoch.map_or(event, |e| event.min((now / e + 1) * e)),
+                None => now + 1,
+            };
+        };
+        if let Some(e) = epoch {
+            if end > epoch_start.0 {
+                let sample = (
+                    end,
+                    self.macs_so_far(end),
+                    self.vector.lane_ops(),
+                    self.dram_bytes(),
+                );
+                timeline.push(epoch_row(
+                    epoch_start,
+                    sample,
+                    pes,
+                    lanes,
+                    peak_bytes_per_cycle,
+                    live_bytes,
+                ));
+            }
+            debug_assert!(timeline
+                .iter()
+                .all(|row| row.cycle_end - row.cycle_start <= e));
+        }
+        self.report(end, timeline)
+    }
+
+    fn report(mut self, end: Cycle, timeline: Vec<Epoch>) -> Result<RunReport, SimError> {
+        let check = |unit: &'static str, account: &simkit::CycleAccount| {
+            account
+                .check(end)
+                .map_err(|source| SimError::Accounting { unit, source })
+        };
+        let pe_account = self.pe.account_until(end).clone();
+        check("pe_array", &pe_account)?;
+        let mut pe_stats = account_stats(&pe_account, end);
+        pe_stats.extend(self.pe.stats());
+        let vector_stats = self.vector.stats(end);
+        let vector_account = self.vector.account_until(end).clone();
+        check("vector", &vector_account)?;
+        let dma_stats = self.dma.stats(end);
+        let dma_account = self.dma.account_until(end).clone();
+        check("dma", &dma_account)?;
+        let sram_stats = self.sram.stats(end);
+        let sram_account = self.sram.account_until(end).clone();
+        check("sram", &sram_account)?;
+        let memory = self.dma.port_mut();
+        let dram_stats = memory.stats(end);
+        let dram_account = memory.account_until(end).clone();
+        check("dram", &dram_account)?;
+        let (dram_read_bytes, dram_write_bytes) = memory.traffic_bytes();
+        let peak_bytes_per_second = memory.peak_bytes_per_second();
+
+        let seconds = end as f64 / self.hw.clock_hz();
+        let macs = self.pe.array().macs();
+        let lane_ops = self.vector.lane_ops();
+        let energy = Energy {
+            mac_pj: macs as f64 * self.hw.energy.mac_pj,
+            sram_pj: self.sram.read_bytes() as f64 * self.hw.energy.sram_read_pj_per_byte
+                + self.sram.write_bytes() as f64 * self.hw.energy.sram_write_pj_per_byte,
+            dram_pj: (dram_read_bytes + dram_write_bytes) as f64
+                * 8.0
+                * self.hw.energy.dram_pj_per_bit,
+            vector_pj: lane_ops as f64 * self.hw.energy.vector_op_pj,
+        };
+        let max_abs_error = self
+            .functional
+            .as_ref()
+            .map(|f| f.max_abs_error(self.header));
+        if let Some(error) = max_abs_error {
+            // NaN fails too.
+            if error.is_nan() || error > MAX_ABS_ERROR {
+                return Err(SimError::Functional {
+                    error,
+                    limit: MAX_ABS_ERROR,
+                });
+            }
+        }
+        let pes = (self.hw.pe_array.rows * self.hw.pe_array.cols) as f64;
+        Ok(RunReport {
+            cycles: end,
+            seconds,
+            pe_util: macs as f64 / (pes * end as f64),
+            vector_util: lane_ops as f64 / (self.hw.vector.lanes as f64 * end as f64),
+            dram_read_bytes,
+            dram_write_bytes,
+            dram_bw_util: (dram_read_bytes + dram_write_bytes) as f64
+                / (peak_bytes_per_second * seconds),
+            sram_peak_bytes: self.sram.peak_live_bytes(),
+            energy,
+            timeline,
+            max_abs_error,
+            instructions: self.instructions,
+            units: vec![
+                UnitReport {
+                    name: "pe_array",
+                    account: pe_account,
+                    stats: pe_stats,
+                },
+                UnitReport {
+                    name: "vector",
+                    account: vector_account,
+                    stats: vector_stats,
+                },
+                UnitReport {
+                    name: "dma",
+                    account: dma_account,
+                    stats: dma_stats,
+                },
+                UnitReport {
+                    name: "sram",
+                    account: sram_account,
+                    stats: sram_stats,
+                },
+                UnitReport {
+                    name: "dram",
+                    account: dram_account,
+                    stats: dram_stats,
+                },
+            ],
+        })
+    }
+}
+
+/// One timeline row from cumulative samples (cycle, MACs, lane ops, DRAM bytes).
+fn epoch_row(
+    start: (Cycle, f64, u64, u64),
+    end: (Cycle, f64, u64, u64),
+    pes: f64,
+    lanes: f64,
+    peak_bytes_per_cycle: f64,
+    live_bytes: u64,
+) -> Epoch {
+    let cycles = (end.0 - start.0) as f64;
+    Epoch {
+        cycle_start: start.0,
+        cycle_end: end.0,
+        pe_util: (end.1 - start.1) / (pes * cycles),
+        vector_util: (end.2 - start.2) as f64 / (lanes * cycles),
+        dram_bw_util: (end.3 - start.3) as f64 / (peak_bytes_per_cycle * cycles),
+        sram_bytes_live: live_bytes,
+    }
+}

@@ -1,0 +1,64 @@
+//! Fast-forward changes nothing, and runs are deterministic, over random
+//! small workloads and configurations.
+
+mod common;
+
+use common::{hw, program, run, spec};
+use compiler::{Dataflow, Gran, Workload};
+use proptest::prelude::*;
+
+fn signature(r: &sim::RunReport) -> String {
+    let units: Vec<String> = r
+        .units
+        .iter()
+        .map(|u| {
+            format!(
+                "{}:{:?}:{:?}",
+                u.name,
+                u.account,
+                u.stats.iter().map(|s| s.value).collect::<Vec<_>>()
+            )
+        })
+        .collect();
+    format!(
+        "{} {:?} {:?} {}",
+        r.cycles,
+        r.energy,
+        r.timeline,
+        units.join("|")
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+    #[test]
+    fn fast_forward_equals_stepping_and_runs_repeat(
+        heads in 1u64..3, n_pow in 5u32..7, d_pow in 3u32..6, which in 0usize..4,
+        rows_pow in 2u32..4, banks_pow in 2u32..6, lanes_pow in 2u32..6, cycle_dram in any::<bool>(),
+    ) {
+        let n = 1 << n_pow;
+        let w = Workload::new("p", 1, heads, n, 1 << d_pow);
+        let banks = format!("sram.banks={}", 1 << banks_pow);
+        let lanes = format!("vector.lanes={}", 1 << lanes_pow);
+        let _ = cycle_dram;
+        let hw = hw("edge", &["pe_array.rows=8", "pe_array.cols=8", &banks, &lanes]);
+        let r = 1 << rows_pow;
+        let s = match which {
+            0 => spec(Dataflow::Flat, Some(Gran::H), None, None),
+            1 => spec(Dataflow::Flat, Some(Gran::R), Some(r), None),
+            2 => spec(Dataflow::Flash, None, Some(r), Some(r)),
+            _ => spec(Dataflow::Unfused, None, None, None),
+        };
+        let p = program(&hw, &w, &s);
+        let options = |ff| sim::RunOptions { fast_forward: ff, epoch_cycles: Some(97), ..Default::default() };
+        let fast = sim::simulate(&hw, &p, options(true)).unwrap();
+        let slow = sim::simulate(&hw, &p, options(false)).unwrap();
+        let again = sim::simulate(&hw, &p, options(true)).unwrap();
+        prop_assert_eq!(signature(&fast), signature(&slow));
+        prop_assert_eq!(signature(&fast), signature(&again));
+        for unit in &fast.units {
+            prop_assert!(unit.account.check(fast.cycles).is_ok(), "{}", unit.name);
+        }
+        let _ = run;
+    }
+}

@@ -1,0 +1,119 @@
+//! Functional runs: values move as the instructions move them, and O matches
+//! reference attention, for every dataflow and granularity on both platforms.
+
+mod common;
+
+use common::{hw, program, run, spec};
+use compiler::{Dataflow, Gran, Workload};
+
+fn check(preset: &str, overrides: &[&str], w: &Workload, s: compiler::DataflowSpec) {
+    let hw = hw(preset, overrides);
+    let p = program(&hw, w, &s);
+    let report = run(&hw, &p, true, Some(7)).unwrap_or_else(|e| panic!("{preset} {s:?}: {e}"));
+    let error = report.max_abs_error.unwrap();
+    assert!(error < 1e-9, "{preset} {s:?}: error {error}");
+    for unit in &report.units {
+        assert!(unit.account.check(report.cycles).is_ok(), "{}", unit.name);
+    }
+}
+
+#[test]
+fn flat_every_granularity_on_edge() {
+    let w = Workload::new("tiny", 2, 2, 64, 16);
+    for gran in [Gran::M, Gran::B, Gran::H] {
+        check(
+            "edge",
+            &[],
+            &w,
+            spec(Dataflow::Flat, Some(gran), None, None),
+        );
+    }
+    check(
+        "edge",
+        &[],
+        &w,
+        spec(Dataflow::Flat, Some(Gran::R), Some(16), None),
+    );
+}
+
+#[test]
+fn unfused_and_flash_on_edge() {
+    let w = Workload::new("tiny", 2, 2, 64, 16);
+    check("edge", &[], &w, spec(Dataflow::Unfused, None, None, None));
+    check(
+        "edge",
+        &[],
+        &w,
+        spec(Dataflow::Flash, None, Some(16), Some(32)),
+    );
+}
+
+#[test]
+fn cloud_platform_runs_every_dataflow() {
+    let w = Workload::new("tiny", 2, 2, 256, 64);
+    let cloud = ["pe_array.rows=64", "pe_array.cols=64"];
+    check(
+        "cloud",
+        &cloud,
+        &w,
+        spec(Dataflow::Flat, Some(Gran::M), None, None),
+    );
+    check(
+        "cloud",
+        &cloud,
+        &w,
+        spec(Dataflow::Flat, Some(Gran::B), None, None),
+    );
+    check(
+        "cloud",
+        &cloud,
+        &w,
+        spec(Dataflow::Flat, Some(Gran::H), None, None),
+    );
+    check(
+        "cloud",
+        &cloud,
+        &w,
+        spec(Dataflow::Flat, Some(Gran::R), Some(64), None),
+    );
+    check(
+        "cloud",
+        &cloud,
+        &w,
+        spec(Dataflow::Unfused, None, None, None),
+    );
+    check(
+        "cloud",
+        &cloud,
+        &w,
+        spec(Dataflow::Flash, None, Some(64), Some(64)),
+    );
+}
+
+#[test]
+fn a_missing_sync_token_is_caught() {
+    let hw = hw("edge", &[]);
+    let w = Workload::new("tiny", 1, 2, 64, 16);
+    let program = program(&hw, &w, &spec(Dataflow::Flat, Some(Gran::H), None, None)).materialize();
+    assert!(
+        run(&hw, &program, true, Some(3))
+            .unwrap()
+            .max_abs_error
+            .unwrap()
+            < 1e-9
+    );
+    // Drop the waits of the first GEMM: it no longer waits for its operands' loads.
+    let isa::Program { header, .. } = program.clone();
+    let mut streams = isa::Unit::ALL.map(|u| program.stream(u).collect::<Vec<_>>());
+    let first_gemm = &mut streams[isa::Unit::Pe.index()][0];
+    assert!(!first_gemm.sync().wait.is_empty());
+    first_gemm.sync_mut().wait.clear();
+    let broken = isa::Program::materialized(header, streams);
+    let verdict = isa::verify(&broken);
+    let simulated = run(&hw, &broken, true, Some(3));
+    assert!(verdict.is_err(), "the verifier catches the race");
+    assert!(
+        matches!(simulated, Err(sim::SimError::Functional { .. })),
+        "functional mode sees the stale operands: {simulated:?}"
+    );
+}
