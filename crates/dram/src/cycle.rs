@@ -198,6 +198,17 @@ impl CycleDram {
         total
     }
 
+    /// Bytes read from and written to the DRAM devices so far (reads answered
+    /// from the write queue and merged writes move no bytes).
+    pub fn traffic_bytes(&self) -> (u64, u64) {
+        let c = self.counters();
+        let burst = self.spec.org.burst_bytes();
+        (
+            (c.reads - c.forwarded_reads) * burst,
+            (c.writes - c.merged_writes) * burst,
+        )
+    }
+
     /// Per-channel accounts of memory cycles `0..end`.
     pub fn accounts(&self, end: Cycle) -> Vec<CycleAccount> {
         self.controllers.iter().map(|c| c.account(end)).collect()

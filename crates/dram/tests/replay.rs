@@ -273,6 +273,8 @@ fn reads_of_queued_writes_are_forwarded_and_writes_merge() {
     assert_eq!(checker.violation_count(), 0);
     let counters = dram.counters();
     assert_eq!((counters.merged_writes, counters.forwarded_reads), (1, 1));
+    // One read and one write reached the device.
+    assert_eq!(dram.traffic_bytes(), (64, 64));
     assert_eq!((report.reads, report.writes), (2, 2));
     // The forwarded read takes the pipeline only; the other is a row miss.
     let miss = presets::DDR4_3200.timing.rcd + 26 + 2;
