@@ -78,13 +78,7 @@ pub fn simulate(
     program: &isa::Program,
     options: RunOptions<'_>,
 ) -> Result<RunReport, SimError> {
-    match hw.dram.model {
-        hwconfig::DramModel::Bandwidth => {
-            let memory = dram::BandwidthModel::from_config(hw);
-            machine::Machine::new(hw, program, memory, options.functional_seed).run(options)
-        }
-        hwconfig::DramModel::Cycle => Err(SimError::Mismatch(
-            "dram.model = \"cycle\" is not wired into the simulator yet; use dram.model = \"bandwidth\"".into(),
-        )),
-    }
+    let memory = dram::MemoryModel::from_config(hw)
+        .map_err(|e| SimError::Mismatch(format!("key `{}`: {}", e.key, e.reason)))?;
+    machine::Machine::new(hw, program, memory, options.functional_seed).run(options)
 }

@@ -410,8 +410,13 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
         check("sram", &sram_account)?;
         let memory = self.dma.port_mut();
         let dram_stats = memory.stats(end);
-        let dram_account = memory.account_until(end).clone();
-        check("dram", &dram_account)?;
+        let (dram_account, dram_cycles) = memory.account_until(end);
+        dram_account
+            .check(dram_cycles)
+            .map_err(|source| SimError::Accounting {
+                unit: "dram",
+                source,
+            })?;
         let (dram_read_bytes, dram_write_bytes) = memory.traffic_bytes();
         let peak_bytes_per_second = memory.peak_bytes_per_second();
 
