@@ -206,6 +206,44 @@ fn perfetto_and_csv_traces() {
 }
 
 #[test]
+fn dram_command_trace_with_the_cycle_model() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&run_into(
+        dir.path(),
+        &[
+            "--dataflow",
+            "flash",
+            "--rows",
+            "16",
+            "--cols",
+            "32",
+            "--set",
+            "dram.model=cycle",
+            "--trace",
+            "dram",
+        ],
+    ));
+    let trace = read(dir.path(), "trace_dram.csv");
+    assert!(trace.starts_with("cycle,cmd,channel,rank,bankgroup,bank,row,col\n"));
+    let commands: Vec<&str> = trace
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert!(
+        commands.contains(&"ACT") && commands.contains(&"RD") && commands.contains(&"WR"),
+        "{:?}",
+        &commands[..10]
+    );
+    let output = run_into(dir.path(), &["--dataflow", "flash", "--trace", "dram"]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "the bandwidth model has no commands"
+    );
+}
+
+#[test]
 fn bad_input_exits_2_with_the_reason() {
     let base = [
         "run",

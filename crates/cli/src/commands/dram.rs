@@ -3,11 +3,11 @@
 
 use super::common::{HwArgs, OutArgs};
 use crate::error::{CliError, CliResult};
-use crate::output::{csv_bytes, number, print_until_closed, write_atomic, AtomicFile};
+use crate::output::{csv_bytes, number, print_until_closed, write_atomic, CsvCommandSink};
 use dram::replay::{replay, DramReport, ReplayOptions, TraceReader};
-use dram::spec::{CommandSink, IssuedCommand, NullCommandSink};
+use dram::spec::NullCommandSink;
 use dram::MemoryModel;
-use std::io::{BufReader, Write};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -66,10 +66,10 @@ pub fn run(args: &DramArgs, overrides: &[String]) -> CliResult {
             );
             let report = match &args.command_trace {
                 Some(path) => {
-                    let mut sink = CsvCommandSink::create(path)?;
+                    let mut sink = CsvCommandSink::create(path).map_err(CliError::bad_input)?;
                     let report =
                         replay(dram.as_mut(), trace, options, &mut sink).map_err(trace_error)?;
-                    sink.commit()?;
+                    sink.commit().map_err(CliError::failure)?;
                     report
                 }
                 None => replay(dram.as_mut(), trace, options, &mut NullCommandSink)
@@ -112,42 +112,4 @@ fn write_report(dir: &Path, report: &DramReport) -> CliResult {
     let row: Vec<String> = report.values().into_iter().map(number).collect();
     let bytes = csv_bytes(&DramReport::COLUMNS, &[row]).map_err(CliError::failure)?;
     write_atomic(&dir.join("dram.csv"), &bytes).map_err(CliError::failure)
-}
-
-/// Streams commands to a CSV file, written atomically; the first write
-/// error is kept and reported at the end (a sink cannot fail the replay).
-struct CsvCommandSink {
-    path: PathBuf,
-    file: AtomicFile,
-    error: Option<std::io::Error>,
-}
-
-impl CsvCommandSink {
-    fn create(path: &Path) -> CliResult<Self> {
-        let mut file = AtomicFile::create(path).map_err(CliError::bad_input)?;
-        let error = writeln!(file.writer(), "{}", IssuedCommand::CSV_HEADER).err();
-        Ok(CsvCommandSink {
-            path: path.to_owned(),
-            file,
-            error,
-        })
-    }
-
-    fn commit(self) -> CliResult {
-        if let Some(e) = self.error {
-            return Err(CliError::failure(anyhow::anyhow!(
-                "cannot write {}: {e}",
-                self.path.display()
-            )));
-        }
-        self.file.commit().map_err(CliError::failure)
-    }
-}
-
-impl CommandSink for CsvCommandSink {
-    fn command(&mut self, command: &IssuedCommand) {
-        if self.error.is_none() {
-            self.error = writeln!(self.file.writer(), "{}", command.csv_row()).err();
-        }
-    }
 }
