@@ -1,9 +1,10 @@
 //! `flatsim`: the command line. It parses arguments, reads and writes files
 //! and formats results; the models live in the library crates.
 
+#[macro_use]
+mod output;
 mod commands;
 mod error;
-mod output;
 mod progress;
 mod sweep;
 

@@ -198,3 +198,26 @@ fn existing_output_directory_needs_force() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("--force"));
 }
+
+#[test]
+fn dram_organisation_is_checked_with_the_preset() {
+    let output = flatsim(&["validate", "cloud-cycle", "--set", "dram.ranks=8"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("key `dram.ranks`"),
+        "{}",
+        stderr(&output)
+    );
+    let output = flatsim(&[
+        "validate",
+        "edge-cycle",
+        "--set",
+        "dram.address_mapping=RoBaCo",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("key `dram.address_mapping`"),
+        "{}",
+        stderr(&output)
+    );
+}

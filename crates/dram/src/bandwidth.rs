@@ -62,6 +62,11 @@ impl BandwidthModel {
         BandwidthModel::new(core_hz, bytes_per_second, latency_cycles, 64, usize::MAX)
     }
 
+    /// The core clock the model counts cycles of.
+    pub fn core_hz(&self) -> u64 {
+        self.core_hz
+    }
+
     pub fn latency_cycles(&self) -> Cycle {
         self.latency_cycles
     }

@@ -44,6 +44,8 @@ pub struct RunOptions<'a> {
     pub trace: Option<&'a mut dyn TraceSink>,
     /// Called with the current cycle now and then (for progress bars).
     pub progress: Option<&'a mut dyn FnMut(Cycle)>,
+    /// Receives every command of a cycle-level DRAM (`dram.model = "cycle"`).
+    pub dram_commands: Option<Box<dyn dram::spec::CommandSink + Send>>,
 }
 
 impl std::fmt::Debug for RunOptions<'_> {
@@ -76,15 +78,19 @@ pub enum SimError {
 pub fn simulate(
     hw: &hwconfig::HwConfig,
     program: &isa::Program,
-    options: RunOptions<'_>,
+    mut options: RunOptions<'_>,
 ) -> Result<RunReport, SimError> {
-    match hw.dram.model {
-        hwconfig::DramModel::Bandwidth => {
-            let memory = dram::BandwidthModel::from_config(hw);
-            machine::Machine::new(hw, program, memory, options.functional_seed).run(options)
+    let mut memory = dram::MemoryModel::from_config(hw)
+        .map_err(|e| SimError::Mismatch(format!("key `{}`: {}", e.key, e.reason)))?;
+    if let Some(sink) = options.dram_commands.take() {
+        match &mut memory {
+            dram::MemoryModel::Cycle(device) => device.set_command_sink(sink),
+            dram::MemoryModel::Bandwidth(_) => {
+                return Err(SimError::Mismatch(
+                    "DRAM command traces need dram.model = \"cycle\"".into(),
+                ))
+            }
         }
-        hwconfig::DramModel::Cycle => Err(SimError::Mismatch(
-            "dram.model = \"cycle\" is not wired into the simulator yet; use dram.model = \"bandwidth\"".into(),
-        )),
     }
+    machine::Machine::new(hw, program, memory, options.functional_seed).run(options)
 }

@@ -342,7 +342,8 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             SimError::Mismatch(format!("the program's SRAM regions do not fit: {e:?}"))
         })?;
         let pes = (self.hw.pe_array.rows * self.hw.pe_array.cols) as f64;
-        let lanes = self.hw.vector.lanes as f64;
+        // An ideal vector unit spends no cycles, so it has no utilization.
+        let lanes = (!self.hw.vector.ideal).then_some(self.hw.vector.lanes as f64);
         let peak_bytes_per_cycle = self.dma.port().peak_bytes_per_second() / self.hw.clock_hz();
         let epoch = epoch_cycles.filter(|&e| e > 0);
         let mut timeline = Vec::new();
@@ -475,8 +476,13 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
         check("sram", &sram_account)?;
         let memory = self.dma.port_mut();
         let dram_stats = memory.stats(end);
-        let dram_account = memory.account_until(end).clone();
-        check("dram", &dram_account)?;
+        let (dram_account, dram_cycles) = memory.account_until(end);
+        dram_account
+            .check(dram_cycles)
+            .map_err(|source| SimError::Accounting {
+                unit: "dram",
+                source,
+            })?;
         let (dram_read_bytes, dram_write_bytes) = memory.traffic_bytes();
         let peak_bytes_per_second = memory.peak_bytes_per_second();
 
@@ -510,7 +516,12 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             cycles: end,
             seconds,
             pe_util: macs as f64 / (pes * end as f64),
-            vector_util: lane_ops as f64 / (self.hw.vector.lanes as f64 * end as f64),
+            // An ideal vector unit spends no cycles: it counts operations only.
+            vector_util: if self.hw.vector.ideal {
+                0.0
+            } else {
+                lane_ops as f64 / (self.hw.vector.lanes as f64 * end as f64)
+            },
             dram_read_bytes,
             dram_write_bytes,
             dram_bw_util: (dram_read_bytes + dram_write_bytes) as f64
@@ -556,7 +567,7 @@ fn epoch_row(
     start: (Cycle, f64, u64, u64),
     end: (Cycle, f64, u64, u64),
     pes: f64,
-    lanes: f64,
+    lanes: Option<f64>,
     peak_bytes_per_cycle: f64,
     live_bytes: u64,
 ) -> Epoch {
@@ -565,7 +576,7 @@ fn epoch_row(
         cycle_start: start.0,
         cycle_end: end.0,
         pe_util: (end.1 - start.1) / (pes * cycles),
-        vector_util: (end.2 - start.2) as f64 / (lanes * cycles),
+        vector_util: lanes.map_or(0.0, |lanes| (end.2 - start.2) as f64 / (lanes * cycles)),
         dram_bw_util: (end.3 - start.3) as f64 / (peak_bytes_per_cycle * cycles),
         sram_bytes_live: live_bytes,
     }

@@ -40,8 +40,8 @@ proptest! {
         let w = Workload::new("p", 1, heads, n, 1 << d_pow);
         let banks = format!("sram.banks={}", 1 << banks_pow);
         let lanes = format!("vector.lanes={}", 1 << lanes_pow);
-        let _ = cycle_dram;
-        let hw = hw("edge", &["pe_array.rows=8", "pe_array.cols=8", &banks, &lanes]);
+        let preset = if cycle_dram { "edge-cycle" } else { "edge" };
+        let hw = hw(preset, &["pe_array.rows=8", "pe_array.cols=8", &banks, &lanes]);
         let r = 1 << rows_pow;
         let s = match which {
             0 => spec(Dataflow::Flat, Some(Gran::H), None, None),
@@ -56,7 +56,7 @@ proptest! {
         let again = sim::simulate(&hw, &p, options(true)).unwrap();
         prop_assert_eq!(signature(&fast), signature(&slow));
         prop_assert_eq!(signature(&fast), signature(&again));
-        for unit in &fast.units {
+        for unit in fast.units.iter().filter(|u| u.name != "dram") {
             prop_assert!(unit.account.check(fast.cycles).is_ok(), "{}", unit.name);
         }
         let _ = run;

@@ -14,8 +14,23 @@ pub struct HwArgs {
 
 impl HwArgs {
     pub fn load(&self, overrides: &[String]) -> CliResult<HwConfig> {
-        Ok(HwConfig::load(&self.hw, overrides)?)
+        load_checked(&self.hw, overrides)
     }
+}
+
+/// Loads a hardware config and checks what only the models can: the DRAM
+/// preset's organisation against channels, ranks and the address mapping.
+pub fn load_checked(path: &Path, overrides: &[String]) -> CliResult<HwConfig> {
+    let hw = HwConfig::load(path, overrides)?;
+    if let Err(e) = dram::MemoryModel::from_config(&hw) {
+        return Err(CliError::bad_input(anyhow::anyhow!(
+            "{}: key `{}`: {}",
+            path.display(),
+            e.key,
+            e.reason
+        )));
+    }
+    Ok(hw)
 }
 
 /// `--out DIR [--force]`.

@@ -44,9 +44,9 @@ pub struct DataflowArgs {
     /// `auto` searches granularity, R, C and GEMM dataflows for the fastest plan that fits
     #[arg(long, value_parser = ["auto", "fixed"], default_value = "fixed")]
     pub mapping: String,
-    /// Let a flat plan that does not fit stream K and V from DRAM (as `spill = true` in the workload file)
-    #[arg(long)]
-    pub spill: bool,
+    /// Let a flat plan that does not fit stream K and V from DRAM (as `spill = true` in the workload file); `--spill false` turns it off
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub spill: Option<bool>,
 }
 
 impl DataflowArgs {
@@ -61,7 +61,7 @@ impl DataflowArgs {
             } else {
                 Mapping::Fixed
             },
-            spill: self.spill,
+            spill: self.spill.unwrap_or(false),
         }
     }
 }
@@ -102,16 +102,37 @@ pub fn run(args: &CompileArgs, overrides: &[String]) -> CliResult {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let io = |e: std::io::Error| CliError::failure(e);
+    let result = emit(args, &hw, &w, &spec, &mut out, io);
+    match result {
+        // A reader that went away (`| head`) ends the output quietly.
+        Err(CliError::Failure(e))
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+fn emit(
+    args: &CompileArgs,
+    hw: &hwconfig::HwConfig,
+    w: &Workload,
+    spec: &DataflowSpec,
+    out: &mut impl Write,
+    io: impl Fn(std::io::Error) -> CliError,
+) -> CliResult {
     match args.emit {
         Emit::Footprint => {
-            let problem = compiler::problem(&hw, &w);
+            let problem = compiler::problem(hw, w);
             let text = match spec.mapping {
                 Mapping::Auto => compiler::report::ranking_csv(
-                    &compiler::rank_plans(&hw, &w, &spec).map_err(bad)?,
+                    &compiler::rank_plans(hw, w, spec).map_err(bad)?,
                     &problem,
                 ),
                 Mapping::Fixed => {
-                    let (plan, fp) = compiler::plan_with_footprint(&hw, &w, &spec).map_err(bad)?;
+                    let (plan, fp) = compiler::plan_with_footprint(hw, w, spec).map_err(bad)?;
                     format!(
                         "{}\n{}\n",
                         compiler::report::FOOTPRINT_HEADER,
@@ -119,22 +140,22 @@ pub fn run(args: &CompileArgs, overrides: &[String]) -> CliResult {
                     )
                 }
             };
-            out.write_all(text.as_bytes()).map_err(io)?;
+            out.write_all(text.as_bytes()).map_err(&io)?;
         }
         Emit::Loops => {
-            let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
-            write!(out, "{}", compiler::loop_nest(&hw, &w, &plan)).map_err(io)?;
+            let plan = compiler::resolve_plan(hw, w, spec).map_err(bad)?;
+            write!(out, "{}", compiler::loop_nest(hw, w, &plan)).map_err(&io)?;
         }
         Emit::Isa => {
-            let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
-            let program = compiler::compile(&hw, &w, &plan).map_err(bad)?;
-            isa::write_program(&program, &mut out).map_err(io)?;
+            let plan = compiler::resolve_plan(hw, w, spec).map_err(bad)?;
+            let program = compiler::compile(hw, w, &plan).map_err(bad)?;
+            isa::write_program(&program, out).map_err(&io)?;
         }
         Emit::Summary => {
-            let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
-            let program = compiler::compile(&hw, &w, &plan).map_err(bad)?;
+            let plan = compiler::resolve_plan(hw, w, spec).map_err(bad)?;
+            let program = compiler::compile(hw, w, &plan).map_err(bad)?;
             out.write_all(compiler::report::summary_csv(&plan, &program.summary()).as_bytes())
-                .map_err(io)?;
+                .map_err(&io)?;
         }
     }
     out.flush().map_err(io)

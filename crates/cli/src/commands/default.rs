@@ -17,7 +17,7 @@ pub fn run(overrides: &[String]) -> CliResult {
         overrides,
     )?;
     let w = Workload::load("bert", Some(1), Some(4096))?;
-    println!(
+    say!(
         "flatsim: {} ({}x{} PEs, {} KiB SRAM), {} B={} H={} N={} d={}\n",
         hw.name,
         hw.pe_array.rows,
@@ -47,7 +47,7 @@ pub fn run(overrides: &[String]) -> CliResult {
         })?);
     }
     let baseline = outcomes[0].report.cycles as f64;
-    println!(
+    say!(
         "{:<9} {:<44} {:>12} {:>10} {:>7} {:>7} {:>9} {:>10} {:>8}",
         "dataflow",
         "plan",
@@ -61,7 +61,7 @@ pub fn run(overrides: &[String]) -> CliResult {
     );
     for o in &outcomes {
         let r = &o.report;
-        println!(
+        say!(
             "{:<9} {:<44} {:>12} {:>10.3} {:>7.3} {:>7.3} {:>9.1} {:>10.1} {:>7.2}x",
             o.plan.dataflow.to_string(),
             o.plan.label(),
@@ -74,6 +74,6 @@ pub fn run(overrides: &[String]) -> CliResult {
             baseline / r.cycles as f64
         );
     }
-    println!("\nMore: flatsim --help; flatsim run --help");
+    say!("\nMore: flatsim --help; flatsim run --help");
     Ok(())
 }

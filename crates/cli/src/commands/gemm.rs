@@ -33,7 +33,7 @@ fn parse_dataflow(text: &str) -> Result<PeDataflow, String> {
 pub fn run(args: &GemmArgs, overrides: &[String]) -> CliResult {
     let out_dir = args.out.prepare()?;
     let (row, description) = simulate(args, overrides)?;
-    println!("{description}");
+    say!("{description}");
     if let Some(dir) = out_dir {
         let bytes = csv_bytes(SUMMARY_COLUMNS, &[row.cells()]).map_err(CliError::failure)?;
         write_atomic(&dir.join("summary.csv"), &bytes).map_err(CliError::failure)?;

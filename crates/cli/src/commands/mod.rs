@@ -3,6 +3,7 @@
 mod common;
 mod compile;
 mod default;
+mod dram;
 mod gemm;
 mod run;
 mod sweep;
@@ -27,6 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Compile a workload and dataflow: print the ISA, loop nest, footprint or summary.
     Compile(compile::CompileArgs),
+    /// Replay an addr,is_write trace on the configured DRAM and report dram.csv.
+    Dram(dram::DramArgs),
     /// Time one GEMM on the PE array.
     Gemm(gemm::GemmArgs),
     /// Compile and simulate attention cycle by cycle; write summary, stats, timeline and traces.
@@ -42,6 +45,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> CliResult {
     match cli.command {
         Some(Command::Compile(args)) => compile::run(&args, &cli.set),
+        Some(Command::Dram(args)) => dram::run(&args, &cli.set),
         Some(Command::Gemm(args)) => gemm::run(&args, &cli.set),
         Some(Command::Run(args)) => run::run(&args, &cli.set),
         Some(Command::Sweep(args)) => sweep::run(&args, &cli.set),

@@ -5,16 +5,21 @@
 use super::common::{HwArgs, OutArgs};
 use super::compile::{DataflowArgs, WorkloadArgs};
 use crate::error::{CliError, CliResult};
-use crate::output::{self, AtomicFile, CsvTraceSink, PerfettoSink, SummaryRow, SUMMARY_COLUMNS};
+use crate::output::{
+    self, AtomicFile, CsvCommandSink, CsvTraceSink, PerfettoSink, SharedCommandSink, SummaryRow,
+    SUMMARY_COLUMNS,
+};
 use compiler::{DataflowSpec, Mapping, Plan, Workload};
 use hwconfig::HwConfig;
 use sim::{RunOptions, RunReport};
 use simkit::{StallReason, TraceSink};
 use std::io::Write;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
-/// Units whose instructions `--trace` can write as CSV.
-const TRACE_UNITS: &[&str] = &["pe", "dma", "vector"];
+/// Units whose instructions `--trace` can write as CSV; `dram` writes the
+/// cycle-level DRAM's commands (`trace_dram.csv`).
+const TRACE_UNITS: &[&str] = &["pe", "dma", "vector", "dram"];
 /// Bytes one trace event takes in the files, about (for the size estimate).
 const TRACE_EVENT_BYTES: u64 = 160;
 /// Default timeline epoch.
@@ -42,7 +47,7 @@ pub struct RunArgs {
     pub candidates: usize,
     #[command(flatten)]
     pub out: OutArgs,
-    /// Per-instruction CSV traces of these units (pe,dma,vector) into --out
+    /// Per-event CSV traces of these units into --out: pe, dma, vector (one row per instruction), dram (every DRAM command; cycle model)
     #[arg(long, value_delimiter = ',', value_name = "UNITS")]
     pub trace: Vec<String>,
     /// Largest trace (CSV and JSON) allowed, in bytes
@@ -194,10 +199,14 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
     for unit in &args.trace {
         if !TRACE_UNITS.contains(&unit.as_str()) {
             return Err(bad(anyhow::anyhow!(
-                "--trace: unknown unit `{unit}`; valid: {} (DRAM command traces come from `flatsim dram --command-trace`)",
+                "--trace: unknown unit `{unit}`; valid: {}",
                 TRACE_UNITS.join(", ")
             )));
         }
+    }
+    let trace_dram = args.trace.iter().any(|t| t == "dram");
+    if trace_dram && hw.dram.model != hwconfig::DramModel::Cycle {
+        return Err(bad(anyhow::anyhow!("--trace dram writes DRAM commands, which need dram.model = \"cycle\" (e.g. --hw edge-cycle)")));
     }
     let tracing = !args.trace.is_empty() || args.perfetto;
     if tracing && args.out.out.is_none() {
@@ -240,8 +249,15 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
         let units: Vec<&'static str> = TRACE_UNITS
             .iter()
             .copied()
-            .filter(|u| args.trace.iter().any(|t| t == u))
+            .filter(|u| *u != "dram" && args.trace.iter().any(|t| t == u))
             .collect();
+        let commands = if trace_dram {
+            let sink =
+                CsvCommandSink::create(&dir.join("trace_dram.csv")).map_err(CliError::failure)?;
+            Some(Arc::new(Mutex::new(sink)))
+        } else {
+            None
+        };
         let mut csv = if units.is_empty() {
             None
         } else {
@@ -257,15 +273,31 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
         let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
         let program = compiler::compile(&hw, &w, &plan).map_err(bad)?;
         let mut progress = progress_reporter();
+        let dram_commands = commands
+            .clone()
+            .map(|c| Box::new(SharedCommandSink(c)) as Box<dyn dram::spec::CommandSink + Send>);
         let options = RunOptions {
             fast_forward,
             functional_seed,
             epoch_cycles,
             trace: Some(&mut fanout),
             progress: Some(&mut progress),
+            dram_commands,
         };
         let report = sim::simulate(&hw, &program, options).map_err(CliError::failure)?;
         drop(fanout);
+        if let Some(commands) = commands {
+            // The simulator (and with it the sink's other handle) is gone now.
+            let sink = Arc::try_unwrap(commands)
+                .map_err(|_| {
+                    CliError::failure(anyhow::anyhow!("the DRAM command trace is still in use"))
+                })?
+                .into_inner()
+                .map_err(|_| {
+                    CliError::failure(anyhow::anyhow!("the DRAM command trace writer failed"))
+                })?;
+            sink.commit().map_err(CliError::failure)?;
+        }
         if let Some(p) = perfetto {
             p.finish().map_err(CliError::failure)?;
         }
@@ -308,11 +340,11 @@ impl TraceSink for Fanout<'_> {
 
 fn print_outcome(hw: &HwConfig, w: &Workload, outcome: &Outcome) {
     for (label, cycles) in &outcome.tried {
-        println!("auto mapping: simulated `{label}`: {cycles} cycles");
+        say!("auto mapping: simulated `{label}`: {cycles} cycles");
     }
     let r = &outcome.report;
     let row = summary_row(hw, w, outcome);
-    println!(
+    say!(
         "{} on {}: {} (B={} H={} N={} d={}): {} cycles ({:.6} s), pe_util {:.4}, vector_util {:.4}, DRAM {:.3} MB, SRAM peak {} bytes, energy {:.3} uJ{}",
         outcome.plan.label(),
         hw.name,
@@ -330,9 +362,12 @@ fn print_outcome(hw: &HwConfig, w: &Workload, outcome: &Outcome) {
         r.energy.total_pj() / 1e6,
         r.max_abs_error.map_or(String::new(), |e| format!(", max |O - reference| {e:e}")),
     );
-    println!(
+    say!(
         "pe_array stalls: wait_token {}, sram_bank_conflict {}, dram {}, other {}",
-        row.stall_wait_token, row.stall_sram_bank_conflict, row.stall_dram, row.stall_other
+        row.stall_wait_token,
+        row.stall_sram_bank_conflict,
+        row.stall_dram,
+        row.stall_other
     );
 }
 

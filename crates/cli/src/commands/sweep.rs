@@ -103,7 +103,7 @@ pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
     };
     let outcome =
         run_points(&spec, &points, &dir, jobs, true, &runner).map_err(CliError::failure)?;
-    println!(
+    say!(
         "{} points: {} run, {} already done, {} failed; results in {}",
         points.len(),
         outcome.succeeded,
@@ -148,21 +148,21 @@ fn write_slurm_job(args: &SweepArgs, spec: &SweepSpec, out_dir: &std::path::Path
         (0..task_count).collect()
     };
     if tasks.is_empty() {
-        println!("every point is done; nothing to submit");
+        say!("every point is done; nothing to submit");
         return Ok(());
     }
     let array = slurm::array_spec(&tasks, task_count);
     let job =
         slurm::write_script(out_dir, task_count, &array, &options).map_err(CliError::failure)?;
     let script = job.script;
-    println!(
+    say!(
         "wrote {} ({} points in {} tasks)",
         script.display(),
         spec.point_count(),
         tasks.len()
     );
     if job.binary == slurm::BinaryCopy::KeptOther {
-        println!(
+        say!(
             "note: the study keeps its own flatsim ({}), another build than this one; delete it to run the remaining tasks with this build",
             out_dir.join(slurm::BINARY_COPY).display()
         );
@@ -172,7 +172,7 @@ fn write_slurm_job(args: &SweepArgs, spec: &SweepSpec, out_dir: &std::path::Path
             .arg(&script)
             .output()
             .map_err(|e| CliError::failure(anyhow::anyhow!("cannot run sbatch: {e}")))?;
-        print!("{}", String::from_utf8_lossy(&output.stdout));
+        let _ = crate::output::print_until_closed(&String::from_utf8_lossy(&output.stdout));
         if !output.status.success() {
             return Err(CliError::failure(anyhow::anyhow!(
                 "sbatch failed: {}",
@@ -180,7 +180,7 @@ fn write_slurm_job(args: &SweepArgs, spec: &SweepSpec, out_dir: &std::path::Path
             )));
         }
     } else {
-        println!("submit with: sbatch {}", script.display());
+        say!("submit with: sbatch {}", script.display());
     }
     Ok(())
 }

@@ -12,17 +12,17 @@ pub struct SweepMergeArgs {
 
 pub fn run(args: &SweepMergeArgs) -> CliResult {
     let report = merge::merge(&args.dir).map_err(CliError::bad_input)?;
-    println!(
+    say!(
         "{} of {} points merged into {}",
         report.merged_points,
         report.total_points,
         args.dir.join(crate::sweep::table::SUMMARY_FILE).display()
     );
     for (point, shard) in &report.missing {
-        println!("missing: point {point} (shard {shard})");
+        say!("missing: point {point} (shard {shard})");
     }
     for (point, shard, error) in &report.failed {
-        println!("failed: point {point} (shard {shard}): {error}");
+        say!("failed: point {point} (shard {shard}): {error}");
     }
     if report.is_complete() {
         Ok(())

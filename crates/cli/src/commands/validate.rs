@@ -1,5 +1,4 @@
 use crate::error::CliResult;
-use hwconfig::HwConfig;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -9,7 +8,7 @@ pub struct ValidateArgs {
 }
 
 pub fn run(args: &ValidateArgs, overrides: &[String]) -> CliResult {
-    let config = HwConfig::load(&args.file, overrides)?;
-    println!("{}: ok ({})", args.file.display(), config.name);
+    let config = super::common::load_checked(&args.file, overrides)?;
+    say!("{}: ok ({})", args.file.display(), config.name);
     Ok(())
 }

@@ -1,12 +1,15 @@
 //! Output files: atomic writes and the CSV formats of design §8.
 
 mod atomic;
+mod commands;
 mod stats;
+#[macro_use]
 mod stdout;
 mod summary;
 mod trace;
 
 pub use atomic::{write_atomic, AtomicFile};
+pub use commands::{CsvCommandSink, SharedCommandSink};
 pub use stats::stats_csv;
 pub use stdout::print_until_closed;
 pub use summary::{SummaryRow, SUMMARY_COLUMNS};

@@ -12,3 +12,11 @@ pub fn print_until_closed(text: &str) -> std::io::Result<()> {
         result => result,
     }
 }
+
+/// `println!` that ends quietly when stdout's reader has gone away
+/// (`flatsim … | head`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = $crate::output::print_until_closed(&format!("{}\n", format_args!($($arg)*)));
+    }};
+}

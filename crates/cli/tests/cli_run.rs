@@ -1,0 +1,377 @@
+//! `flatsim run` end to end: files, determinism, fast-forward equivalence,
+//! functional checking, traces and bad input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn flatsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flatsim"))
+        .args(args)
+        .env("CI", "1")
+        .output()
+        .unwrap()
+}
+
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+const TINY: &[&str] = &[
+    "run",
+    "--hw",
+    "edge",
+    "--workload",
+    "bert",
+    "--seq-len",
+    "64",
+    "--batch",
+    "1",
+    "--set",
+    "pe_array.rows=8",
+    "--set",
+    "pe_array.cols=8",
+];
+
+fn run_into(dir: &Path, extra: &[&str]) -> Output {
+    let out = dir.to_string_lossy().into_owned();
+    let mut args: Vec<&str> = TINY.to_vec();
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--out", &out, "--force"]);
+    flatsim(&args)
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn writes_every_output_and_repeats_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
+    let flags = [
+        "--dataflow",
+        "flash",
+        "--rows",
+        "16",
+        "--cols",
+        "32",
+        "--epoch-cycles",
+        "500",
+    ];
+    ok(&run_into(&a, &flags));
+    ok(&run_into(&b, &flags));
+    let mut stepped = flags.to_vec();
+    stepped.push("--no-fast-forward");
+    ok(&run_into(&c, &stepped));
+    for name in [
+        "summary.csv",
+        "stats.csv",
+        "timeline.csv",
+        "config.resolved.toml",
+    ] {
+        assert_eq!(
+            read(&a, name),
+            read(&b, name),
+            "{name} differs between identical runs"
+        );
+        assert_eq!(
+            read(&a, name),
+            read(&c, name),
+            "{name} differs without fast-forward"
+        );
+    }
+    let summary = read(&a, "summary.csv");
+    let mut lines = summary.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let get = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(
+        (
+            get("workload"),
+            get("heads"),
+            get("seq_len"),
+            get("dataflow")
+        ),
+        ("bert", "12", "64", "flash")
+    );
+    let cycles: u64 = get("cycles").parse().unwrap();
+    assert!(cycles > 0);
+    assert_eq!(get("max_abs_error"), "");
+    // stats.csv: every unit's busy + stalls + idle = total.
+    let stats = read(&a, "stats.csv");
+    for unit in ["pe_array", "vector", "dma", "sram", "dram"] {
+        let value = |stat: &str| -> f64 {
+            stats
+                .lines()
+                .find(|l| l.starts_with(&format!("{unit},{stat},")))
+                .unwrap_or_else(|| panic!("{unit} {stat}"))
+                .split(',')
+                .nth(2)
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        let stalls: f64 = simkit::StallReason::ALL
+            .iter()
+            .map(|r| value(&format!("stall_{}_cycles", r.name())))
+            .sum();
+        assert_eq!(
+            value("busy_cycles") + value("idle_cycles") + stalls,
+            value("total_cycles"),
+            "{unit}"
+        );
+        assert_eq!(value("total_cycles"), cycles as f64, "{unit}");
+    }
+    // timeline.csv covers the run in epochs of 500 cycles.
+    let timeline = read(&a, "timeline.csv");
+    let rows: Vec<&str> = timeline.lines().skip(1).collect();
+    assert_eq!(rows.len() as u64, cycles.div_ceil(500));
+    assert!(rows
+        .last()
+        .unwrap()
+        .starts_with(&format!("{},{cycles},", (cycles - 1) / 500 * 500)));
+    // config.resolved.toml reads back as the same config.
+    assert!(read(&a, "config.resolved.toml").contains("rows = 8"));
+    ok(&flatsim(&[
+        "validate",
+        &a.join("config.resolved.toml").to_string_lossy(),
+    ]));
+}
+
+#[test]
+fn functional_runs_report_their_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = ok(&run_into(
+        dir.path(),
+        &["--dataflow", "flat", "--gran", "h", "--functional"],
+    ));
+    assert!(text.contains("max |O - reference|"), "{text}");
+    let summary = read(dir.path(), "summary.csv");
+    let error: f64 = summary
+        .lines()
+        .nth(1)
+        .unwrap()
+        .rsplit(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(error < 1e-9, "{error}");
+}
+
+#[test]
+fn perfetto_and_csv_traces() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&run_into(
+        dir.path(),
+        &[
+            "--dataflow",
+            "flat",
+            "--gran",
+            "h",
+            "--perfetto",
+            "--trace",
+            "pe,dma",
+        ],
+    ));
+    let json: serde_json::Value = serde_json::from_str(&read(dir.path(), "trace.json")).unwrap();
+    let events = json["traceEvents"].as_array().unwrap();
+    let slices = events.iter().filter(|e| e["ph"] == "X").count();
+    let names: Vec<&str> = events
+        .iter()
+        .filter(|e| e["name"] == "thread_name")
+        .map(|e| e["args"]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"pe") && names.contains(&"dma") && names.contains(&"vector"),
+        "{names:?}"
+    );
+    let pe_rows = read(dir.path(), "trace_pe.csv").lines().count() - 1;
+    let dma_rows = read(dir.path(), "trace_dma.csv").lines().count() - 1;
+    assert!(pe_rows > 0 && dma_rows > 0);
+    assert!(
+        slices > pe_rows + dma_rows,
+        "vector slices are in the JSON too"
+    );
+    assert!(!dir.path().join("trace_vector.csv").exists());
+}
+
+#[test]
+fn dram_command_trace_with_the_cycle_model() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&run_into(
+        dir.path(),
+        &[
+            "--dataflow",
+            "flash",
+            "--rows",
+            "16",
+            "--cols",
+            "32",
+            "--set",
+            "dram.model=cycle",
+            "--trace",
+            "dram",
+        ],
+    ));
+    let trace = read(dir.path(), "trace_dram.csv");
+    assert!(trace.starts_with("cycle,cmd,channel,rank,bankgroup,bank,row,col\n"));
+    let commands: Vec<&str> = trace
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert!(
+        commands.contains(&"ACT") && commands.contains(&"RD") && commands.contains(&"WR"),
+        "{:?}",
+        &commands[..10]
+    );
+    let output = run_into(dir.path(), &["--dataflow", "flash", "--trace", "dram"]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "the bandwidth model has no commands"
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_the_reason() {
+    let base = [
+        "run",
+        "--hw",
+        "edge",
+        "--batch",
+        "1",
+        "--set",
+        "pe_array.rows=8",
+        "--set",
+        "pe_array.cols=8",
+    ];
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "--workload",
+                "gpt9",
+                "--seq-len",
+                "64",
+                "--dataflow",
+                "flash",
+            ],
+            "gpt9",
+        ),
+        (
+            &[
+                "--workload",
+                "bert",
+                "--seq-len",
+                "64",
+                "--dataflow",
+                "fused",
+            ],
+            "unfused, flat, flash",
+        ),
+        (
+            &[
+                "--workload",
+                "bert",
+                "--seq-len",
+                "4096",
+                "--dataflow",
+                "flat",
+                "--gran",
+                "h",
+            ],
+            "does not fit",
+        ),
+        (
+            &[
+                "--workload",
+                "bert",
+                "--seq-len",
+                "64",
+                "--dataflow",
+                "flash",
+                "--trace",
+                "dramm",
+                "--out",
+                "/tmp/flatsim-never",
+            ],
+            "--trace",
+        ),
+        (
+            &[
+                "--workload",
+                "bert",
+                "--seq-len",
+                "64",
+                "--dataflow",
+                "flash",
+                "--perfetto",
+            ],
+            "--out",
+        ),
+        (
+            &[
+                "--workload",
+                "bert",
+                "--seq-len",
+                "64",
+                "--dataflow",
+                "flash",
+                "--epoch-cycles",
+                "0",
+            ],
+            "--epoch-cycles",
+        ),
+    ];
+    for (extra, needle) in cases {
+        let args: Vec<&str> = base.iter().chain(extra.iter()).copied().collect();
+        let output = flatsim(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(needle), "{extra:?}: {stderr}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = run_into(
+        dir.path(),
+        &["--dataflow", "flash", "--perfetto", "--trace-limit", "10"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--trace-limit"));
+}
+
+#[test]
+fn sweeps_run_attention_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("s.toml");
+    std::fs::write(
+        &sweep,
+        "version = 1\n[base]\nhw = \"edge\"\nworkload = \"bert\"\nbatch = 1\nseq_len = 64\n[base.set]\n\"pe_array.rows\" = 8\n\"pe_array.cols\" = 8\n[axes]\ndataflow = [\"unfused\", \"flash\"]\nmapping = [\"fixed\", \"auto\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let text = ok(&flatsim(&[
+        "sweep",
+        &sweep.to_string_lossy(),
+        "--out",
+        &out.to_string_lossy(),
+        "--jobs",
+        "2",
+    ]));
+    assert!(text.contains("4 points: 4 run"), "{text}");
+    let summary = read(&out, "summary.csv");
+    assert!(
+        summary.starts_with("point,mapping,hw,workload,"),
+        "{summary}"
+    );
+    assert_eq!(summary.lines().count(), 5);
+}

@@ -1,0 +1,231 @@
+//! The shipped presets. Each is an organisation and a timing table, in
+//! cycles of the preset's own clock; `DeviceSpec::check` verifies them.
+
+use super::{DeviceSpec, Organization, Timing};
+use hwconfig::DramPreset;
+
+/// DDR4 8 Gb x8 device: 4 bank groups × 4 banks, 64 K rows, 1 K columns
+/// (8 KiB rows across the 8 devices of a 64-bit rank), BL8, 64-byte bursts.
+const DDR4_8GB_X8: Organization = Organization {
+    device_density_mbit: 8192,
+    device_width_bits: 8,
+    bus_width_bits: 64,
+    bankgroups: 4,
+    banks_per_group: 4,
+    rows: 65536,
+    columns: 1024,
+    burst_length: 8,
+    max_ranks: 4,
+};
+
+/// DDR4-3200AA (22-22-22) at tCK 0.625 ns; the values of
+/// `../shared/reference/README.md` (JESD79-4 for an 8 Gb x8 part: tRFC1 350 ns, tREFI 7.8 µs).
+pub const DDR4_3200: DeviceSpec = DeviceSpec {
+    name: "ddr4-3200",
+    source:
+        "JESD79-4 DDR4-3200AA 8Gb x8; matches DRAMSim3 DDR4_8Gb_x8_3200 and Ramulator 2 DDR4_3200AA",
+    org: DDR4_8GB_X8,
+    timing: Timing {
+        clock_hz: 1_600_000_000,
+        bl: 4,
+        cl: 22,
+        cwl: 16,
+        rcd: 22,
+        rp: 22,
+        rp_all: 22,
+        ras: 52,
+        rc: 74,
+        ccd_s: 4,
+        ccd_l: 8,
+        rrd_s: 4,
+        rrd_l: 8,
+        faw: 34,
+        wtr_s: 4,
+        wtr_l: 12,
+        wr: 24,
+        rtp: 12,
+        rtrs: 2,
+        rfc: 560,
+        refi: 12480,
+    },
+};
+
+/// DDR4-2400R (16-16-16) at tCK 0.833 ns, same 8 Gb x8 part.
+pub const DDR4_2400: DeviceSpec = DeviceSpec {
+    name: "ddr4-2400",
+    source: "JESD79-4 DDR4-2400R 8Gb x8 (tRAS 32 ns, tFAW 21 ns, tRFC1 350 ns, tREFI 7.8 µs)",
+    org: DDR4_8GB_X8,
+    timing: Timing {
+        clock_hz: 1_200_000_000,
+        bl: 4,
+        cl: 16,
+        cwl: 12,
+        rcd: 16,
+        rp: 16,
+        rp_all: 16,
+        ras: 39,
+        rc: 55,
+        ccd_s: 4,
+        ccd_l: 6,
+        rrd_s: 4,
+        rrd_l: 6,
+        faw: 26,
+        wtr_s: 3,
+        wtr_l: 9,
+        wr: 18,
+        rtp: 9,
+        rtrs: 2,
+        rfc: 420,
+        refi: 9360,
+    },
+};
+
+/// LPDDR4-3200 at tCK 0.625 ns: one x16 channel of an 8 Gb dual-channel die
+/// (4 Gb per channel: 8 banks, 32 K rows, 2 KiB rows), BL32 so that a burst
+/// is 64 bytes like the other presets.
+pub const LPDDR4_3200: DeviceSpec = DeviceSpec {
+    name: "lpddr4-3200",
+    source: "JESD209-4 LPDDR4-3200, 4 Gb per channel x16, BL32, RL 28 / WL 14 (set A)",
+    org: Organization {
+        device_density_mbit: 4096,
+        device_width_bits: 16,
+        bus_width_bits: 16,
+        bankgroups: 1,
+        banks_per_group: 8,
+        rows: 32768,
+        columns: 1024,
+        burst_length: 32,
+        max_ranks: 2,
+    },
+    timing: Timing {
+        clock_hz: 1_600_000_000,
+        bl: 16,
+        cl: 28,
+        cwl: 14,
+        // tRCD, tRPpb 18 ns; tRPab 21 ns; tRAS 42 ns.
+        rcd: 29,
+        rp: 29,
+        rp_all: 34,
+        ras: 68,
+        rc: 97,
+        // Without bank groups both column spacings are one BL32 burst.
+        ccd_s: 16,
+        ccd_l: 16,
+        // tRRD 10 ns, tFAW 40 ns, tWTR 10 ns, tWR 18 ns.
+        rrd_s: 16,
+        rrd_l: 16,
+        faw: 64,
+        wtr_s: 16,
+        wtr_l: 16,
+        wr: 29,
+        // RD to PRE is BL/2 + max(8, tRTP) − 8 = 16 + 12 − 8 for BL32.
+        rtp: 20,
+        rtrs: 2,
+        // tRFCab 130 ns for a 4 Gb channel; tREFI 3.904 µs.
+        rfc: 208,
+        refi: 6246,
+    },
+};
+
+/// HBM2 at 2 Gb/s per pin (tCK 1 ns): one 128-bit legacy-mode channel of an
+/// 8 Gb-per-die stack (4 Gb per channel: 4 bank groups × 4 banks, 32 K rows,
+/// 1 KiB rows), BL4, 64-byte bursts; timing as DRAMSim3 HBM2_8Gb_x128.
+pub const HBM2: DeviceSpec = DeviceSpec {
+    name: "hbm2",
+    source: "JESD235 HBM2 2 Gb/s legacy channel; timing of DRAMSim3 HBM2_8Gb_x128 (tCCD_S raised to the BL4 burst)",
+    org: Organization {
+        device_density_mbit: 4096,
+        device_width_bits: 128,
+        bus_width_bits: 128,
+        bankgroups: 4,
+        banks_per_group: 4,
+        rows: 32768,
+        columns: 64,
+        burst_length: 4,
+        max_ranks: 1,
+    },
+    timing: Timing {
+        clock_hz: 1_000_000_000,
+        bl: 2,
+        cl: 14,
+        cwl: 4,
+        rcd: 14,
+        rp: 14,
+        rp_all: 14,
+        ras: 34,
+        rc: 48,
+        ccd_s: 2,
+        ccd_l: 4,
+        rrd_s: 4,
+        rrd_l: 6,
+        faw: 30,
+        wtr_s: 6,
+        wtr_l: 8,
+        wr: 16,
+        rtp: 4,
+        rtrs: 2,
+        rfc: 260,
+        refi: 3900,
+    },
+};
+
+/// Every shipped preset.
+pub const PRESETS: [&DeviceSpec; 4] = [&DDR4_3200, &DDR4_2400, &LPDDR4_3200, &HBM2];
+
+/// The spec a config's `dram.preset` names.
+pub fn preset(which: DramPreset) -> &'static DeviceSpec {
+    match which {
+        DramPreset::Ddr4_3200 => &DDR4_3200,
+        DramPreset::Ddr4_2400 => &DDR4_2400,
+        DramPreset::Lpddr4_3200 => &LPDDR4_3200,
+        DramPreset::Hbm2 => &HBM2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_is_consistent_and_named_like_the_config() {
+        for spec in PRESETS {
+            spec.check().unwrap();
+            assert_eq!(spec.org.burst_bytes(), 64, "{}", spec.name);
+        }
+        for which in DramPreset::ALL {
+            assert_eq!(preset(*which).name, which.as_str());
+        }
+    }
+
+    #[test]
+    fn peaks_match_the_standards() {
+        let gbps = |s: &DeviceSpec| s.channel_peak_bytes_per_second() / 1e9;
+        assert!((gbps(&DDR4_3200) - 25.6).abs() < 1e-9);
+        assert!((gbps(&DDR4_2400) - 19.2).abs() < 1e-9);
+        assert!((gbps(&LPDDR4_3200) - 6.4).abs() < 1e-9);
+        assert!((gbps(&HBM2) - 32.0).abs() < 1e-9);
+        // 8 Gb x8 DDR4, 8 devices: 8 GiB per rank.
+        assert_eq!(DDR4_3200.org.rank_bytes(), 1 << 33);
+        assert_eq!(DDR4_3200.org.bursts_per_row(), 128);
+    }
+
+    #[test]
+    fn inconsistent_organisation_is_refused_with_the_reason() {
+        let mut spec = DDR4_3200.clone();
+        spec.org.rows = 32768;
+        let err = spec.check().unwrap_err();
+        assert!(
+            err.contains("4096 Mbit") && err.contains("8192 Mbit"),
+            "{err}"
+        );
+        let mut spec = DDR4_3200.clone();
+        spec.timing.rc = 70;
+        assert!(spec
+            .check()
+            .unwrap_err()
+            .contains("rc = 70 < ras + rp = 74"));
+        let mut spec = HBM2.clone();
+        spec.timing.bl = 4;
+        assert!(spec.check().unwrap_err().contains("burst_length"));
+    }
+}
