@@ -242,10 +242,17 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
         }
     }
 
-    /// Takes every completion visible at `now`; true if any.
-    fn complete(&mut self, now: Cycle, trace: &mut Option<&mut dyn simkit::TraceSink>) -> bool {
+    /// Takes every completion visible at `now`; true if any. A unit whose
+    /// completion was taken has room in its done queue: input to it.
+    fn complete(
+        &mut self,
+        now: Cycle,
+        trace: &mut Option<&mut dyn simkit::TraceSink>,
+        input: &mut Input,
+    ) -> bool {
         let mut any = false;
         while let Some(id) = self.pe.pop_done(now) {
+            input[Unit::Pe.index()] = true;
             if let Some(flight) = self.pe_current.take().filter(|f| f.id == id) {
                 if let Instr::Pe(g) = &flight.instr {
                     self.macs_completed += g.macs();
@@ -255,12 +262,14 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             }
         }
         while let Some(id) = self.vector.pop_done(now) {
+            input[Unit::Vector.index()] = true;
             if let Some(flight) = self.vector_current.take().filter(|f| f.id == id) {
                 self.retire(flight, now, trace);
                 any = true;
             }
         }
         while let Some(id) = self.dma.pop_done(now) {
+            input[Unit::Dma.index()] = true;
             if let Some(flight) = self.dma_in_flight.iter_mut().find(|f| f.id == id) {
                 flight.done = Some(now);
                 if let (Some(functional), Some(effect)) = (self.functional.as_mut(), &flight.effect)
@@ -283,15 +292,6 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             && self.vector_current.is_none()
             && self.dma_in_flight.is_empty()
             && self.streams.iter_mut().all(|s| s.peek().is_none())
-    }
-
-    /// Each unit's next event after cycle `now` (by `Unit::index`), and the scratchpad's.
-    fn next_events(&self, now: Cycle) -> ([Option<Cycle>; 3], Option<Cycle>) {
-        let mut units = [None; 3];
-        units[Unit::Pe.index()] = self.pe.next_event(now);
-        units[Unit::Vector.index()] = self.vector.next_event(now);
-        units[Unit::Dma.index()] = self.dma.next_event(now);
-        (units, self.sram.next_event(now))
     }
 
     fn deadlock(&mut self, now: Cycle) -> SimError {
@@ -360,7 +360,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
         };
         let end = loop {
             let mut input: Input = [false; 3];
-            let completed = self.complete(now, &mut trace);
+            let completed = self.complete(now, &mut trace, &mut input);
             input[Unit::Pe.index()] |= sram::exchange(now, &mut self.sram, &mut self.pe);
             input[Unit::Vector.index()] |= sram::exchange(now, &mut self.sram, &mut self.vector);
             input[Unit::Dma.index()] |= sram::exchange(now, &mut self.sram, &mut self.dma);
@@ -398,18 +398,25 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                 }
             }
 
+            // A unit's next event changes only when it is ticked.
             if ticks(due[Unit::Pe.index()], input[Unit::Pe.index()], now) {
                 self.pe.tick(now);
+                due[Unit::Pe.index()] = self.pe.next_event(now + 1);
             }
             if ticks(due[Unit::Vector.index()], input[Unit::Vector.index()], now) {
                 self.vector.tick(now);
+                due[Unit::Vector.index()] = self.vector.next_event(now + 1);
             }
             if ticks(due[Unit::Dma.index()], input[Unit::Dma.index()], now) {
                 self.dma.tick(now);
+                due[Unit::Dma.index()] = self.dma.next_event(now + 1);
             }
             if ticks(sram_due, self.sram.pending_requests() > 0, now) {
                 self.sram.tick(now);
             }
+            // The link phase takes the scratchpad's responses, so its next
+            // event is asked every cycle.
+            sram_due = self.sram.next_event(now + 1);
             // The DMA took a job from a full queue: its waiting head issues next cycle.
             if self
                 .dma_room_wanted
@@ -422,7 +429,6 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             if self.finished() {
                 break now + 1;
             }
-            (due, sram_due) = self.next_events(now + 1);
             let unit_event = due.into_iter().chain([sram_due]).flatten().min();
             now = match unit_event {
                 None if !changed => return Err(self.deadlock(now)),
