@@ -429,7 +429,10 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             if self.finished() {
                 break now + 1;
             }
-            let unit_event = due.into_iter().chain([sram_due]).flatten().min();
+            let unit_event = due.iter().fold(sram_due, |next, &d| match (next, d) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            });
             now = match unit_event {
                 None if !changed => return Err(self.deadlock(now)),
                 _ if changed || !fast_forward => now + 1,

@@ -104,11 +104,43 @@ impl GemmWork {
     }
 }
 
-/// Appends `spans` to `out` as requests: spans that continue one another
-/// (rows of a tile stored back to back) are read or written as one range,
-/// cut at multiples of `max_bytes` (the SRAM line, so that each piece can be
-/// served in one cycle); each piece is tagged with `fold`.
-fn pieces(spans: &[SramSpan], max_bytes: u64, fold: u64, out: &mut VecDeque<(u64, SramSpan)>) {
+/// Appends `spans` to `out` as requests tagged with `fold`. Spans that
+/// continue one another (rows of a tile stored back to back) are one range,
+/// cut at multiples of `line_bytes` (the SRAM line, so that each piece can
+/// be served in one cycle); equal pieces at a constant gap (a column block
+/// of a wider tile) go as one strided request spanning at most
+/// `window_bytes`.
+fn pieces(
+    spans: &[SramSpan],
+    line_bytes: u64,
+    window_bytes: u64,
+    fold: u64,
+    out: &mut VecDeque<(u64, SramRequest)>,
+) {
+    let mut group: Option<SramRequest> = None;
+    let mut add = |addr: u64, bytes: u64| {
+        if let Some(g) = group.as_mut() {
+            let stride = if g.count == 1 {
+                addr.saturating_sub(g.addr)
+            } else {
+                g.stride_bytes
+            };
+            let joins = bytes == g.bytes
+                && stride > bytes
+                && Some(addr)
+                    == g.count
+                        .checked_mul(stride)
+                        .and_then(|o| o.checked_add(g.addr))
+                && addr + bytes - g.addr <= window_bytes;
+            if joins {
+                g.count += 1;
+                g.stride_bytes = stride;
+                return;
+            }
+            out.push_back((fold, *g));
+        }
+        group = Some(SramRequest::range(0, addr, bytes));
+    };
     let mut spans = spans.iter().filter(|s| s.bytes > 0).peekable();
     while let Some(first) = spans.next() {
         let mut range = *first;
@@ -117,10 +149,13 @@ fn pieces(spans: &[SramSpan], max_bytes: u64, fold: u64, out: &mut VecDeque<(u64
         }
         let mut addr = range.addr;
         while addr < range.end() {
-            let bytes = (range.end() - addr).min(max_bytes - addr % max_bytes);
-            out.push_back((fold, SramSpan::new(addr, bytes)));
+            let bytes = (range.end() - addr).min(line_bytes - addr % line_bytes);
+            add(addr, bytes);
             addr += bytes;
         }
+    }
+    if let Some(g) = group {
+        out.push_back((fold, g));
     }
 }
 
@@ -130,12 +165,12 @@ struct Run {
     timing: GemmTiming,
     /// The fold whose read pieces are in `read_pieces` (or the next to load).
     read_fold: u64,
-    read_pieces: VecDeque<(u64, SramSpan)>,
+    read_pieces: VecDeque<(u64, SramRequest)>,
     /// (fold, issue cycle) of every read in flight, oldest first.
     reads_in_flight: VecDeque<(u64, Cycle)>,
     /// Folds whose outputs are queued (all before `write_fold`).
     write_fold: u64,
-    write_pieces: VecDeque<(u64, SramSpan)>,
+    write_pieces: VecDeque<(u64, SramRequest)>,
     writes_in_flight: VecDeque<u64>,
     array_done: bool,
 }
@@ -322,7 +357,7 @@ impl PeUnit {
 
     fn issue_requests(&mut self, now: Cycle, p: u64) {
         let eb = self.element_bytes;
-        let max_bytes = self.link.line_bytes;
+        let (line_bytes, window_bytes) = (self.link.line_bytes, self.link.max_request_bytes);
         let PeUnit {
             run: Some(run),
             reads,
@@ -345,13 +380,19 @@ impl PeUnit {
             if run.read_pieces.is_empty() {
                 run.work
                     .fold_spans(&run.timing, run.read_fold, eb, span_reads, span_writes);
-                pieces(span_reads, max_bytes, run.read_fold, &mut run.read_pieces);
+                pieces(
+                    span_reads,
+                    line_bytes,
+                    window_bytes,
+                    run.read_fold,
+                    &mut run.read_pieces,
+                );
             }
             while let Some(&(fold, piece)) = run.read_pieces.front() {
                 if push_request(reads, next_tag, now, piece).is_err() {
                     break;
                 }
-                *read_bytes += piece.bytes;
+                *read_bytes += piece.total_bytes();
                 run.read_pieces.pop_front();
                 run.reads_in_flight.push_back((fold, now));
             }
@@ -362,14 +403,20 @@ impl PeUnit {
         while run.write_fold < run.folds_finished(p) {
             run.work
                 .fold_spans(&run.timing, run.write_fold, eb, span_reads, span_writes);
-            pieces(span_writes, max_bytes, run.write_fold, &mut run.write_pieces);
+            pieces(
+                span_writes,
+                line_bytes,
+                window_bytes,
+                run.write_fold,
+                &mut run.write_pieces,
+            );
             run.write_fold += 1;
         }
         while let Some(&(fold, piece)) = run.write_pieces.front() {
             if push_request(writes, next_tag, now, piece).is_err() {
                 break;
             }
-            *write_bytes += piece.bytes;
+            *write_bytes += piece.total_bytes();
             run.write_pieces.pop_front();
             run.writes_in_flight.push_back(fold);
         }
@@ -387,19 +434,18 @@ impl PeUnit {
     }
 }
 
-/// Pushes a request for `piece`; gives it back when the queue is full.
+/// Pushes `request` with the next tag; gives it back when the queue is full.
 fn push_request(
     queue: &mut TimedQueue<SramRequest>,
     next_tag: &mut u64,
     now: Cycle,
-    piece: SramSpan,
+    request: SramRequest,
 ) -> Result<(), SramRequest> {
     queue.push(
         now,
         SramRequest {
             tag: *next_tag,
-            addr: piece.addr,
-            bytes: piece.bytes,
+            ..request
         },
     )?;
     *next_tag += 1;
@@ -477,11 +523,10 @@ impl Component for PeUnit {
                     add(self.array.next_event(now));
                 }
                 // The awaited operands turn from latency into a conflict.
-                Some(StallReason::OperandNotReady) => add(
-                    run.reads_in_flight
-                        .front()
-                        .map(|&(_, issued)| issued + self.link.read_round_trip_cycles),
-                ),
+                Some(StallReason::OperandNotReady) => add(run
+                    .reads_in_flight
+                    .front()
+                    .map(|&(_, issued)| issued + self.link.read_round_trip_cycles)),
                 Some(_) => {}
             }
         }
@@ -512,5 +557,53 @@ impl SramUser for PeUnit {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn requests(spans: &[SramSpan]) -> Vec<(u64, u64, u64, u64)> {
+        let mut out = VecDeque::new();
+        pieces(spans, 2048, 8128, 3, &mut out);
+        out.iter()
+            .map(|&(fold, r)| {
+                assert_eq!(fold, 3);
+                (r.addr, r.bytes, r.count, r.stride_bytes)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rows_back_to_back_are_one_range_cut_at_lines() {
+        // 32 rows of 128 bytes, contiguous: 4 KiB from 1024, cut at 2048 and 4096.
+        let rows: Vec<SramSpan> = (0..32)
+            .map(|i| SramSpan::new(1024 + 128 * i, 128))
+            .collect();
+        assert_eq!(
+            requests(&rows),
+            vec![
+                (1024, 1024, 1, 1024),
+                (2048, 2048, 1, 2048),
+                (4096, 1024, 1, 1024)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_column_block_is_one_strided_request() {
+        // Half rows of a 64-column tile (64 of 128 bytes per row), then a
+        // different shape that cannot join.
+        let mut spans: Vec<SramSpan> = (0..32).map(|i| SramSpan::new(i * 128, 64)).collect();
+        spans.push(SramSpan::new(8192, 32));
+        assert_eq!(requests(&spans), vec![(0, 64, 32, 128), (8192, 32, 1, 32)]);
+        // A window wider than 8128 bytes splits the column: 63 gaps of 128
+        // and a last row of 64 make exactly 8128.
+        let tall: Vec<SramSpan> = (0..80).map(|i| SramSpan::new(i * 128, 64)).collect();
+        assert_eq!(
+            requests(&tall),
+            vec![(0, 64, 64, 128), (64 * 128, 64, 16, 128)]
+        );
     }
 }

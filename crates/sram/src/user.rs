@@ -24,6 +24,7 @@ pub trait SramUser {
 ///
 /// Returns whether anything moved: the user then has input this cycle (a
 /// response, or room in a request queue) and must be ticked.
+#[inline]
 pub fn exchange<U: SramUser + ?Sized>(now: Cycle, sram: &mut Sram, user: &mut U) -> bool {
     let mut moved = false;
     for &client in user.sram_clients() {

@@ -174,7 +174,8 @@ impl StepCost {
         } else if self.row_steps == 0 {
             self.element_steps
         } else {
-            self.element_steps + ((cycles - element_cycles) / self.row_step_cycles).min(self.row_steps)
+            self.element_steps
+                + ((cycles - element_cycles) / self.row_step_cycles).min(self.row_steps)
         }
     }
 }

@@ -274,8 +274,8 @@ impl VectorUnit {
             "vector job {} has an empty tile",
             job.id
         );
-        let steps = StepCost::new(&job.ops, job.rows, job.cols, self.lanes, &self.costs, false)
-            .steps();
+        let steps =
+            StepCost::new(&job.ops, job.rows, job.cols, self.lanes, &self.costs, false).steps();
         assert!(steps > 0, "vector job {} has no operations", job.id);
         for (what, bytes) in [("input", job.input_bytes()), ("output", job.output_bytes())] {
             assert!(
@@ -449,8 +449,7 @@ impl VectorUnit {
     /// The state of a cycle in which the active job does not compute.
     fn waiting_state(&self, job: &Active, now: Cycle) -> CycleState {
         let k = job.committed;
-        let waits_for_input =
-            k < job.steps() && job.arrived_bytes < job.consumed_by(k + 1);
+        let waits_for_input = k < job.steps() && job.arrived_bytes < job.consumed_by(k + 1);
         let (in_flight, round_trip, otherwise) = if waits_for_input {
             (
                 &self.reads_in_flight,
@@ -522,9 +521,15 @@ impl VectorUnit {
         // The next read fits once enough steps have started.
         if self.reads_in_flight.len() < self.request_slots {
             if let Some(piece) = job.reads.peek(self.request_bytes, self.request_bytes) {
-                let threshold = (job.requested_bytes + piece.bytes).saturating_sub(self.buffer_bytes);
+                let threshold =
+                    (job.requested_bytes + piece.bytes).saturating_sub(self.buffer_bytes);
                 // The fewest steps s with ⌈s·B_in/n⌉ ≥ threshold.
-                let steps = mul_div(threshold.saturating_sub(1), n, job.input_bytes.max(1), Round::Down) + 1;
+                let steps = mul_div(
+                    threshold.saturating_sub(1),
+                    n,
+                    job.input_bytes.max(1),
+                    Round::Down,
+                ) + 1;
                 add(job.when_started(steps, now));
             }
         }
@@ -532,7 +537,12 @@ impl VectorUnit {
         if self.writes_in_flight.len() < self.request_slots {
             if let Some(full) = job.writes.peek(self.request_bytes, self.request_bytes) {
                 // The fewest steps f with ⌊f·B_out/n⌋ ≥ written + piece.
-                let steps = mul_div(job.written_bytes + full.bytes, n, job.output_bytes, Round::Up);
+                let steps = mul_div(
+                    job.written_bytes + full.bytes,
+                    n,
+                    job.output_bytes,
+                    Round::Up,
+                );
                 add(job.when_finished(steps, now));
             }
         }
@@ -552,12 +562,13 @@ impl VectorUnit {
     }
 }
 
-fn push_request(queue: &mut TimedQueue<SramRequest>, next_tag: &mut u64, now: Cycle, piece: SramSpan) {
-    let request = SramRequest {
-        tag: *next_tag,
-        addr: piece.addr,
-        bytes: piece.bytes,
-    };
+fn push_request(
+    queue: &mut TimedQueue<SramRequest>,
+    next_tag: &mut u64,
+    now: Cycle,
+    piece: SramSpan,
+) {
+    let request = SramRequest::range(*next_tag, piece.addr, piece.bytes);
     if queue.push(now, request).is_err() {
         unreachable!("a stream's queue holds its requests in flight, which are counted");
     }

@@ -33,14 +33,9 @@ impl Component for Hog {
         if self.cycles.binary_search(&(now + 1)).is_ok() {
             // Pushed now, seen by the SRAM at now + 1.
             for bank in 0..self.banks {
-                let _ = self.queue.push(
-                    now,
-                    SramRequest {
-                        tag: bank,
-                        addr: bank * BANK_BYTES,
-                        bytes: 1,
-                    },
-                );
+                let _ = self
+                    .queue
+                    .push(now, SramRequest::range(bank, bank * BANK_BYTES, 1));
             }
         }
     }
@@ -154,7 +149,11 @@ pub fn run(
         }
         now += 1;
         if fast_forward && finished < n {
-            due = [unit.next_event(now), sram.next_event(now), hog.next_event(now)];
+            due = [
+                unit.next_event(now),
+                sram.next_event(now),
+                hog.next_event(now),
+            ];
             let submit = pending.front().map(|(c, _)| (*c).max(now));
             now = due
                 .into_iter()

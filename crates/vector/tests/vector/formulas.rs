@@ -106,7 +106,13 @@ fn fast_forward_jumps_over_running_steps() {
         let mut sram = Sram::new(&sram_config(32, 1, 1), 64);
         let mut unit = VectorUnit::new(&config, E, sram.link_timing());
         let mut hog = Hog::new(32, vec![]);
-        run(&mut sram, &mut unit, &mut hog, vec![(0, job(0, step, 64, 512))], fast_forward)
+        run(
+            &mut sram,
+            &mut unit,
+            &mut hog,
+            vec![(0, job(0, step, 64, 512))],
+            fast_forward,
+        )
     });
     assert_eq!(runs[0].results(), runs[1].results());
     let compute =
