@@ -330,10 +330,14 @@ impl<P: MemoryPort> Dma<P> {
     }
 
     /// Whether ticking at `now` would act without any new input: work
-    /// waiting only for this engine's own next tick.
+    /// waiting only for this engine's own next tick. A refused request is
+    /// retried every cycle, as a port need not announce when it has room.
     fn has_local_work(&self, now: Cycle) -> bool {
+        if self.refused {
+            return true;
+        }
         let [load, store] = &self.channels;
-        let dram_open = !self.refused && self.dram_in_flight < self.max_outstanding;
+        let dram_open = self.dram_in_flight < self.max_outstanding;
         let can_start = |c: &Channel| {
             c.job_waits(now)
                 || c.next_line_bursts()
@@ -354,10 +358,9 @@ impl<P: MemoryPort> Dma<P> {
     }
 
     /// The earliest cycle at which DRAM answers a line in full: known from
-    /// the port's completion cycles, or its next event while one is unknown
-    /// or while the port refuses requests (taking its answers makes room).
+    /// the port's completion cycles, or its next event while one is unknown.
     fn next_line_answer(&self, now: Cycle) -> Option<Cycle> {
-        if self.unknown_completions > 0 || self.refused {
+        if self.unknown_completions > 0 {
             return self.port.next_event(now);
         }
         self.channels

@@ -66,6 +66,65 @@ impl MemoryPort for Opaque {
     }
 }
 
+/// A pipe that takes at most one request every `gap` cycles and does not
+/// announce when it takes the next: the engine must retry each cycle.
+#[derive(Debug)]
+pub struct Throttled {
+    pub pipe: BandwidthModel,
+    pub gap: Cycle,
+    now: Cycle,
+    next_free: Cycle,
+}
+
+impl Throttled {
+    pub fn new(pipe: BandwidthModel, gap: Cycle) -> Self {
+        Throttled {
+            pipe,
+            gap,
+            now: 0,
+            next_free: 0,
+        }
+    }
+}
+
+impl Component for Throttled {
+    fn tick(&mut self, now: Cycle) {
+        self.now = now;
+        self.pipe.tick(now);
+    }
+    fn next_event(&self, now: Cycle) -> Option<Cycle> {
+        self.pipe.next_event(now)
+    }
+}
+
+impl MemoryPort for Throttled {
+    fn burst_bytes(&self) -> u64 {
+        self.pipe.burst_bytes()
+    }
+    fn can_accept(&self, addr: u64, is_write: bool) -> bool {
+        self.now >= self.next_free && self.pipe.can_accept(addr, is_write)
+    }
+    fn push(&mut self, now: Cycle, request: MemRequest) -> Result<(), MemRequest> {
+        if now < self.next_free {
+            return Err(request);
+        }
+        self.next_free = now + self.gap;
+        self.pipe.push(now, request)
+    }
+    fn pop_response(&mut self, now: Cycle) -> Option<MemResponse> {
+        self.pipe.pop_response(now)
+    }
+    fn in_flight(&self) -> usize {
+        self.pipe.in_flight()
+    }
+    fn peak_bytes_per_second(&self) -> f64 {
+        self.pipe.peak_bytes_per_second()
+    }
+    fn completion_cycle(&self, id: u64) -> Option<Cycle> {
+        self.pipe.completion_cycle(id)
+    }
+}
+
 /// The pipe under the port, for its account.
 pub trait Pipe: MemoryPort {
     fn pipe(&mut self) -> &mut BandwidthModel;
@@ -74,6 +133,12 @@ pub trait Pipe: MemoryPort {
 impl Pipe for BandwidthModel {
     fn pipe(&mut self) -> &mut BandwidthModel {
         self
+    }
+}
+
+impl Pipe for Throttled {
+    fn pipe(&mut self) -> &mut BandwidthModel {
+        &mut self.pipe
     }
 }
 

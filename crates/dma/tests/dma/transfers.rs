@@ -1,7 +1,7 @@
 //! Tile transfers in bandwidth mode: exact time, saturation, Little's law,
 //! concurrency, and the stall reasons.
 
-use super::common::{dram, engine, run, sram_config, Opaque};
+use super::common::{dram, engine, run, sram_config, Opaque, Throttled};
 use dma::{Direction, DmaJob};
 use simkit::StallReason;
 use sram::{Sram, SramClient};
@@ -237,4 +237,23 @@ fn stats_report_bursts_and_bytes_per_direction() {
     assert_eq!(value("load_bytes"), 0.0);
     assert_eq!(value("jobs"), 1.0);
     assert_eq!(value("total_cycles"), r.cycles as f64);
+}
+
+#[test]
+fn a_refusing_port_is_retried_every_cycle() {
+    // The port takes one request every 3 cycles and does not say when it
+    // will take the next; fast-forward must give what stepping gives.
+    let jobs = vec![
+        (0, tile(0, Direction::Load, 4, 256)),
+        (0, tile(1, Direction::Store, 4, 256)),
+    ];
+    let runs = [false, true].map(|fast_forward| {
+        let mut sram = Sram::new(&sram_config(32, 1, 1), 64);
+        let mut dma = engine(64, Throttled::new(dram(64, 20, 1 << 16), 3), &sram);
+        run(&mut dma, &mut sram, jobs.clone(), fast_forward)
+    });
+    assert_eq!(runs[0].results(), runs[1].results());
+    assert!(runs[0].account.stall_cycles(StallReason::DramQueueFull) > 0);
+    // 32 bursts, one every 3 cycles.
+    assert!(runs[0].done_cycles.iter().all(|&c| c >= 3 * 15));
 }
