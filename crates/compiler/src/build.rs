@@ -29,8 +29,14 @@ impl Buffers {
             slots,
             key_depth,
             extra,
+            extra_slots: 0,
         });
         BufId(self.0.len() - 1)
+    }
+
+    /// Lists the last `n` slots of `id` apart from Table 2.
+    fn set_extra_slots(&mut self, id: BufId, n: u32) {
+        self.0[id.0].extra_slots = n;
     }
 }
 
@@ -184,6 +190,15 @@ fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
         Span::All(n)
     };
     let tile_depth = loops.len();
+    assert!(
+        plan.score_slots == 1 || !plan.spill,
+        "plan resolution never pipelines a spilled flat plan"
+    );
+    // Two score slots: L of the next tile runs while the vector unit works
+    // on this one, and A follows one step late (software pipelining across
+    // row tiles, heads and batches alike, since it follows the tile loops).
+    let pipelined = plan.score_slots > 1;
+    let mut late_loads = Vec::new();
     let mut b = Buffers(Vec::new());
     let q = b.add(
         "q",
@@ -275,7 +290,7 @@ fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
             },
             when,
         ));
-        body.push(load(
+        let load_v = load(
             v,
             Slice {
                 tensor: Tensor::V,
@@ -284,7 +299,13 @@ fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
                 cols: Span::All(d),
             },
             when,
-        ));
+        );
+        // Pipelined, A reads V one step late: the next V goes in after that read.
+        if pipelined {
+            late_loads.push(load_v);
+        } else {
+            body.push(load_v);
+        }
         body.push(load(
             q,
             Slice {
@@ -303,10 +324,11 @@ fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
         heads,
         rows,
         Span::All(n),
-        1,
-        0,
+        plan.score_slots,
+        if pipelined { tile_depth } else { 0 },
         false,
     );
+    b.set_extra_slots(l, plan.score_slots - 1);
     let o = b.add(
         "o",
         "O rows of the tile",
@@ -319,7 +341,6 @@ fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
     );
     let m = b.add("m", "row maxima", heads, rows, Span::All(1), 1, 0, true);
     let s = b.add("s", "row sums", heads, rows, Span::All(1), 1, 0, true);
-    let prologue = prologue_of(&body);
     let softmax = three_pass(stacked(l, n, n), m, s);
     let store = Stmt::Store(Store {
         buf: o,
@@ -346,7 +367,7 @@ fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
                 )],
             ));
             body.extend(softmax);
-            body.extend(per_head(
+            let mut a_and_store = per_head(
                 heads,
                 p,
                 vec![gemm(
@@ -358,8 +379,14 @@ fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
                     Accumulate::Never,
                     plan.a_dataflow,
                 )],
-            ));
-            body.push(store);
+            );
+            a_and_store.push(store);
+            if pipelined {
+                body.push(Stmt::Delayed(a_and_store));
+            } else {
+                body.extend(a_and_store);
+            }
+            body.append(&mut late_loads);
         }
         Some((chunks, chunk_rows)) => {
             // The chunk's columns of the score rows; the chunk itself fills kv from row 0.
@@ -406,6 +433,7 @@ fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
             body.push(when(Var::C, Test::Eq(2 * chunks - 1), vec![store]));
         }
     }
+    let prologue = prologue_of(&body);
     (
         b,
         vec![Phase {

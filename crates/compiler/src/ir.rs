@@ -133,6 +133,9 @@ pub struct Buffer {
     pub key_depth: usize,
     /// Listed apart from FLAT's Table 2 (per-row softmax statistics).
     pub extra: bool,
+    /// Slots beyond Table 2's count, listed apart as extras (the score
+    /// buffer's second slot, which lets the PE array and the vector unit overlap).
+    pub extra_slots: u32,
 }
 
 impl Buffer {
@@ -446,9 +449,13 @@ impl fmt::Display for LoopNest {
                         .collect()
                 })
                 .unwrap_or_default();
+            let extra_slots = match b.extra_slots {
+                0 => String::new(),
+                n => format!(" ({n} extra)"),
+            };
             writeln!(
                 f,
-                "buffer {}: {} slot(s) × {} head(s) × {}×{}, {} bytes/slot, slot key ({}){} — {}",
+                "buffer {}: {} slot(s){extra_slots} × {} head(s) × {}×{}, {} bytes/slot, slot key ({}){} — {}",
                 b.name,
                 b.slots,
                 b.heads.count(p),

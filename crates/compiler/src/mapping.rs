@@ -108,10 +108,19 @@ fn base_plan(hw: &HwConfig, p: &Problem, spec: &DataflowSpec) -> Plan {
         spill: false,
         scores_in_sram: false,
         softmax_rows: rows,
+        score_slots: 1,
     }
 }
 
-/// Completes `plan` (score placement, spilling) and returns it with its footprint.
+/// Whether a second score slot can overlap the PE array and the vector
+/// unit: flat with tile loops (granularity m is one step) and resident K
+/// and V (a spilled plan streams K, then V, through one buffer per tile).
+fn can_pipeline(plan: &Plan) -> bool {
+    plan.dataflow == Dataflow::Flat && plan.gran != Some(Gran::M) && !plan.spill
+}
+
+/// Completes `plan` (score placement, a second score slot when it fits,
+/// spilling) and returns it with its footprint.
 fn finish(
     hw: &HwConfig,
     p: &Problem,
@@ -123,6 +132,16 @@ fn finish(
         Dataflow::Unfused => place_scores(hw, p, plan),
         Dataflow::Flash => (plan, footprint(hw, p, &plan)),
         Dataflow::Flat => {
+            if can_pipeline(&plan) {
+                let pipelined = Plan {
+                    score_slots: 2,
+                    ..plan
+                };
+                let fp = footprint(hw, p, &pipelined);
+                if fp.fits() {
+                    return (pipelined, fp);
+                }
+            }
             let fp = footprint(hw, p, &plan);
             if fp.fits() || !allow_spill {
                 return (plan, fp);
@@ -248,6 +267,12 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
                         ..base
                     };
                     tilings.push(plan);
+                    if can_pipeline(&plan) {
+                        tilings.push(Plan {
+                            score_slots: 2,
+                            ..plan
+                        });
+                    }
                     if allow_spill {
                         for c in fixed_or(spec.cols, sizes(64, n)) {
                             tilings.push(Plan {
@@ -298,7 +323,7 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
                 out.push(Ranked {
                     plan,
                     footprint: fp.clone(),
-                    estimate: Some(estimate(hw, &c, *l, *a)),
+                    estimate: Some(estimate(hw, &c, &plan)),
                 });
             }
         }

@@ -63,6 +63,7 @@ fn flat_spilled() {
             let forced = compiler::Plan {
                 spill: true,
                 cols,
+                score_slots: 1,
                 ..plan
             };
             let program = compiler::compile(&hw, &w, &forced).unwrap();

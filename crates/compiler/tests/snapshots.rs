@@ -56,12 +56,30 @@ fn flat_h() {
 
 #[test]
 fn flat_r() {
-    snapshot(
-        "flat_r",
-        &tiny(),
-        spec(Dataflow::Flat, Some(Gran::R), Some(2), None, false),
-        4096,
+    // 128 bytes hold the tiles with one score slot (120 bytes), not with two (136).
+    let s = spec(Dataflow::Flat, Some(Gran::R), Some(2), None, false);
+    let hw = tiny_hw_banked(128, 1, 2);
+    assert_eq!(
+        compiler::resolve_plan(&hw, &tiny(), &s)
+            .unwrap()
+            .score_slots,
+        1
     );
+    snapshot("flat_r", &tiny(), s, 128);
+}
+
+#[test]
+fn flat_r_two_score_slots() {
+    // 136 bytes: the second score slot fits, so L of the next tile overlaps softmax.
+    let s = spec(Dataflow::Flat, Some(Gran::R), Some(2), None, false);
+    let hw = tiny_hw_banked(136, 1, 2);
+    assert_eq!(
+        compiler::resolve_plan(&hw, &tiny(), &s)
+            .unwrap()
+            .score_slots,
+        2
+    );
+    snapshot("flat_r_two_slots", &tiny(), s, 136);
 }
 
 #[test]
