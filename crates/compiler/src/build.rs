@@ -2,7 +2,7 @@
 
 use crate::ir::*;
 use crate::plan::{Dataflow, Gran, Plan};
-use hwconfig::PeDataflow;
+use hwconfig::{PeDataflow, Sram};
 
 /// Collects buffers and hands out their ids.
 struct Buffers(Vec<Buffer>);
@@ -30,6 +30,7 @@ impl Buffers {
             key_depth,
             extra,
             extra_slots: 0,
+            row_pad: 0,
         });
         BufId(self.0.len() - 1)
     }
@@ -37,6 +38,29 @@ impl Buffers {
     /// Lists the last `n` slots of `id` apart from Table 2.
     fn set_extra_slots(&mut self, id: BufId, n: u32) {
         self.0[id.0].extra_slots = n;
+    }
+
+    /// Pads the rows of `id` so they spread over the banks (see [`bank_spread_pad`]).
+    fn spread_rows(&mut self, id: BufId, p: &Problem, sram: &Sram) {
+        let b = &mut self.0[id.0];
+        b.row_pad = bank_spread_pad(b.cols.max_len(), p.element_bytes, sram);
+    }
+}
+
+/// Padding, in elements, after rows of `row_elements`. Rows of an even
+/// number of bank words start in the same few banks (every row in the same
+/// ones when the row is a multiple of the whole stripe), so the PE array,
+/// which writes one output row per array row together, queues on those
+/// banks' ports and holds up the vector unit working beside it. One bank
+/// word of padding makes the row an odd number of words, co-prime with the
+/// power-of-two bank count: consecutive rows start in different banks.
+fn bank_spread_pad(row_elements: u64, element_bytes: u64, sram: &Sram) -> u64 {
+    let word = sram.bank_width_bytes;
+    let even_words = (row_elements * element_bytes) % (2 * word) == 0;
+    if sram.banks > 1 && word % element_bytes == 0 && even_words {
+        word / element_bytes
+    } else {
+        0
     }
 }
 
@@ -153,10 +177,10 @@ fn gemm(
     })
 }
 
-/// The loop nest of `plan` for `p`.
-pub fn loop_nest(p: &Problem, plan: &Plan) -> LoopNest {
+/// The loop nest of `plan` for `p`, with buffers laid out for the banks of `sram`.
+pub fn loop_nest(p: &Problem, plan: &Plan, sram: &Sram) -> LoopNest {
     let (buffers, phases) = match plan.dataflow {
-        Dataflow::Flat => flat(p, plan),
+        Dataflow::Flat => flat(p, plan, sram),
         Dataflow::Flash => flash(p, plan),
         Dataflow::Unfused => unfused(p, plan),
     };
@@ -168,7 +192,7 @@ pub fn loop_nest(p: &Problem, plan: &Plan) -> LoopNest {
     }
 }
 
-fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
+fn flat(p: &Problem, plan: &Plan, sram: &Sram) -> (Buffers, Vec<Phase>) {
     let (n, d) = (p.seq_len, p.head_dim);
     let gran = plan.gran.unwrap_or(Gran::R);
     let (heads, mut loops) = match gran {
@@ -329,6 +353,7 @@ fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
         false,
     );
     b.set_extra_slots(l, plan.score_slots - 1);
+    b.spread_rows(l, p, sram);
     let o = b.add(
         "o",
         "O rows of the tile",
@@ -853,4 +878,36 @@ fn unfused(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
         body: a_body,
     });
     (b, phases)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sram(banks: u64, width: u64) -> Sram {
+        let hw = hwconfig::HwConfig::parse(
+            "<edge>",
+            hwconfig::builtin_preset("edge").unwrap(),
+            &[
+                format!("sram.banks={banks}"),
+                format!("sram.bank_width_bytes={width}"),
+            ],
+        )
+        .unwrap();
+        hw.sram
+    }
+
+    #[test]
+    fn rows_of_an_even_number_of_bank_words_get_one_word_of_padding() {
+        let s = sram(256, 64);
+        // 4096 two-byte elements: 128 words, every other row in the same banks.
+        assert_eq!(bank_spread_pad(4096, 2, &s), 32);
+        // 64 elements: 2 words.
+        assert_eq!(bank_spread_pad(64, 2, &s), 32);
+        // An odd number of words, or less than a word: already spread.
+        assert_eq!(bank_spread_pad(96, 2, &s), 0);
+        assert_eq!(bank_spread_pad(16, 2, &s), 0);
+        // One bank: nothing to spread.
+        assert_eq!(bank_spread_pad(4096, 2, &sram(1, 64)), 0);
+    }
 }

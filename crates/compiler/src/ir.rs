@@ -136,11 +136,24 @@ pub struct Buffer {
     /// Slots beyond Table 2's count, listed apart as extras (the score
     /// buffer's second slot, which lets the PE array and the vector unit overlap).
     pub extra_slots: u32,
+    /// Elements of padding after each row in SRAM, so that rows whose
+    /// length is an even number of bank words start in different banks
+    /// (a GEMM writes one row per array row at once). Never moved by DMA.
+    pub row_pad: u64,
 }
 
 impl Buffer {
+    /// Elements of one slot, as FLAT's Table 2 counts them (no padding).
     pub fn slot_elements(&self, p: &Problem) -> u64 {
         self.heads.count(p) * self.rows.max_len() * self.cols.max_len()
+    }
+
+    /// Bytes one slot takes in SRAM, row padding included.
+    pub fn slot_bytes_placed(&self, p: &Problem) -> u64 {
+        self.heads.count(p)
+            * self.rows.max_len()
+            * (self.cols.max_len() + self.row_pad)
+            * p.element_bytes
     }
 }
 
@@ -453,15 +466,19 @@ impl fmt::Display for LoopNest {
                 0 => String::new(),
                 n => format!(" ({n} extra)"),
             };
+            let pad = match b.row_pad {
+                0 => String::new(),
+                n => format!(" (rows padded by {n})"),
+            };
             writeln!(
                 f,
-                "buffer {}: {} slot(s){extra_slots} × {} head(s) × {}×{}, {} bytes/slot, slot key ({}){} — {}",
+                "buffer {}: {} slot(s){extra_slots} × {} head(s) × {}×{}{pad}, {} bytes/slot, slot key ({}){} — {}",
                 b.name,
                 b.slots,
                 b.heads.count(p),
                 b.rows.max_len(),
                 b.cols.max_len(),
-                b.slot_elements(p) * p.element_bytes,
+                b.slot_bytes_placed(p),
                 key.join(","),
                 if b.extra { ", extra" } else { "" },
                 b.what

@@ -240,7 +240,8 @@ impl<'n> Ctx<'n> {
     /// SRAM view of an operand, with its rows and columns. A slot is laid
     /// out densely for the current tile: rows are as long as the buffer's
     /// current column extent (shorter for the last, partial key block), so
-    /// DMA transfers, which pack rows densely, agree with the GEMMs.
+    /// DMA transfers, which pack rows densely, agree with the GEMMs; buffers
+    /// the DMA never moves may pad their rows (`row_pad`).
     fn operand(&self, o: &Operand, env: &Env) -> (SramTile, u64, u64) {
         let b = self.nest.buffer(o.buf);
         let eb = self.eb();
@@ -259,7 +260,7 @@ impl<'n> Ctx<'n> {
         } else {
             0
         };
-        let stride = Self::extent(&b.cols, env);
+        let stride = Self::extent(&b.cols, env) + b.row_pad;
         let offset = ((head * max_rows + row0) * stride + col0) * eb;
         let tile = SramTile {
             at: SramAddr {
@@ -486,8 +487,11 @@ fn lower_transfer(
         (sram_row0, row0, rows) = (lo, row0 + lo, hi - lo);
     }
     let max_rows = b.rows.max_len();
-    let stride = Ctx::extent(&b.cols, buf_env);
-    debug_assert_eq!(cols, stride, "a transfer fills whole buffer rows");
+    let stride = Ctx::extent(&b.cols, buf_env) + b.row_pad;
+    debug_assert_eq!(
+        cols, stride,
+        "a transfer fills whole (unpadded) buffer rows"
+    );
     let slot = ctx.slot(buf, buf_env);
     let dram_at =
         |head: u64, row: u64| base + ((head * tensor_rows + row) * tensor_cols + col0) * eb;

@@ -28,7 +28,7 @@ pub(crate) fn problem(hw: &HwConfig, w: &Workload) -> Problem {
 }
 
 fn footprint(hw: &HwConfig, p: &Problem, plan: &Plan) -> Footprint {
-    Footprint::of(&crate::build::loop_nest(p, plan), &hw.sram)
+    Footprint::of(&crate::build::loop_nest(p, plan, &hw.sram), &hw.sram)
 }
 
 fn flag_error(flag: &str, reason: &str) -> CompileError {
@@ -311,7 +311,7 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
             });
             continue;
         }
-        let nest = crate::build::loop_nest(&p, &plan);
+        let nest = crate::build::loop_nest(&p, &plan, &hw.sram);
         let c = census(&nest, &TokenPlan::new(&nest));
         for l in PeDataflow::ALL {
             for a in PeDataflow::ALL {
