@@ -113,10 +113,9 @@ fn base_plan(hw: &HwConfig, p: &Problem, spec: &DataflowSpec) -> Plan {
 }
 
 /// Whether a second score slot can overlap the PE array and the vector
-/// unit: flat with tile loops (granularity m is one step) and resident K
-/// and V (a spilled plan streams K, then V, through one buffer per tile).
+/// unit: flat with tile loops (granularity m is a single step).
 fn can_pipeline(plan: &Plan) -> bool {
-    plan.dataflow == Dataflow::Flat && plan.gran != Some(Gran::M) && !plan.spill
+    plan.dataflow == Dataflow::Flat && plan.gran != Some(Gran::M)
 }
 
 /// Completes `plan` (score placement, a second score slot when it fits,
@@ -132,17 +131,7 @@ fn finish(
         Dataflow::Unfused => place_scores(hw, p, plan),
         Dataflow::Flash => (plan, footprint(hw, p, &plan)),
         Dataflow::Flat => {
-            if can_pipeline(&plan) {
-                let pipelined = Plan {
-                    score_slots: 2,
-                    ..plan
-                };
-                let fp = footprint(hw, p, &pipelined);
-                if fp.fits() {
-                    return (pipelined, fp);
-                }
-            }
-            let fp = footprint(hw, p, &plan);
+            let (plan, fp) = choose_slots(hw, p, plan);
             if fp.fits() || !allow_spill {
                 return (plan, fp);
             }
@@ -153,9 +142,24 @@ fn finish(
                     .min(p.seq_len),
                 ..plan
             };
-            (spilled, footprint(hw, p, &spilled))
+            choose_slots(hw, p, spilled)
         }
     }
+}
+
+/// `plan` (one score slot) with two score slots when they fit, else as is.
+fn choose_slots(hw: &HwConfig, p: &Problem, plan: Plan) -> (Plan, Footprint) {
+    if can_pipeline(&plan) {
+        let pipelined = Plan {
+            score_slots: 2,
+            ..plan
+        };
+        let fp = footprint(hw, p, &pipelined);
+        if fp.fits() {
+            return (pipelined, fp);
+        }
+    }
+    (plan, footprint(hw, p, &plan))
 }
 
 fn refusal(plan: &Plan, fp: &Footprint, allow_spill: bool) -> CompileError {
@@ -266,19 +270,22 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
                         rows: r,
                         ..base
                     };
-                    tilings.push(plan);
-                    if can_pipeline(&plan) {
-                        tilings.push(Plan {
-                            score_slots: 2,
-                            ..plan
-                        });
-                    }
+                    let mut variants = vec![plan];
                     if allow_spill {
                         for c in fixed_or(spec.cols, sizes(64, n)) {
-                            tilings.push(Plan {
+                            variants.push(Plan {
                                 spill: true,
                                 cols: c,
                                 ..plan
+                            });
+                        }
+                    }
+                    for v in variants {
+                        tilings.push(v);
+                        if can_pipeline(&v) {
+                            tilings.push(Plan {
+                                score_slots: 2,
+                                ..v
                             });
                         }
                     }

@@ -60,16 +60,31 @@ fn flat_spilled() {
             // Too little SRAM for resident K and V forces the spill.
             let hw = tiny_hw(1 << 16);
             let plan = compiler::resolve_plan(&hw, &w, &s).unwrap();
-            let forced = compiler::Plan {
-                spill: true,
-                cols,
-                score_slots: 1,
-                ..plan
-            };
-            let program = compiler::compile(&hw, &w, &forced).unwrap();
-            isa::verify(&program).unwrap_or_else(|e| panic!("{}: {e}", forced.label()));
-            assert_exactly_once(&coverage(&program), &w);
-            assert!(max_error(&program, &w) < 1e-9, "{}", forced.label());
+            for score_slots in [1, 2] {
+                let forced = compiler::Plan {
+                    spill: true,
+                    cols,
+                    score_slots,
+                    ..plan
+                };
+                let program = compiler::compile(&hw, &w, &forced).unwrap();
+                isa::verify(&program).unwrap_or_else(|e| panic!("{}: {e}", forced.label()));
+                assert_exactly_once(&coverage(&program), &w);
+                assert!(max_error(&program, &w) < 1e-9, "{}", forced.label());
+                let c = compiler::census(&hw, &w, &forced);
+                let s = program.summary();
+                assert_eq!(
+                    (
+                        c.macs(),
+                        c.vector_ops,
+                        c.dram_read_bytes,
+                        c.dram_write_bytes
+                    ),
+                    (s.macs, s.vector_ops, s.dram_read_bytes, s.dram_write_bytes),
+                    "{}",
+                    forced.label()
+                );
+            }
         }
     }
 }
