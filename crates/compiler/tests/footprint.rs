@@ -49,7 +49,9 @@ fn flat_footprints_match_table_2() {
                     Gran::H => n,
                     Gran::R => rows,
                 };
-                let second_slot = u64::from(plan.score_slots - 1) * score_rows * n;
+                let slots: u64 = column(&row, "score_slots").parse().unwrap();
+                assert_eq!(slots, u64::from(plan.score_slots));
+                let second_slot = (slots - 1) * score_rows * n;
                 assert_eq!(
                     extra,
                     (2 * score_rows + second_slot) * 2,
