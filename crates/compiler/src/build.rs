@@ -56,8 +56,8 @@ impl Buffers {
 /// power-of-two bank count: consecutive rows start in different banks.
 fn bank_spread_pad(row_elements: u64, element_bytes: u64, sram: &Sram) -> u64 {
     let word = sram.bank_width_bytes;
-    let even_words = (row_elements * element_bytes) % (2 * word) == 0;
-    if sram.banks > 1 && word % element_bytes == 0 && even_words {
+    let even_words = (row_elements * element_bytes).is_multiple_of(2 * word);
+    if sram.banks > 1 && word.is_multiple_of(element_bytes) && even_words {
         word / element_bytes
     } else {
         0
