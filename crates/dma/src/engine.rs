@@ -1,4 +1,5 @@
-use crate::channel::Channel;
+use crate::channel::{Channel, Stage};
+use crate::job::LineSplit;
 use crate::stats::DMA_STATS;
 use crate::{Direction, DmaJob};
 use dram::{MemRequest, MemResponse, MemoryPort};
@@ -11,17 +12,28 @@ use std::collections::VecDeque;
 
 /// Completions waiting for the driver.
 const DONE_QUEUE: usize = 16;
+/// Lines that fit the outstanding window: a line holds its slots until its
+/// last burst is through, so a line is kept to this fraction of the window.
+pub const LINES_PER_WINDOW: u64 = 8;
 
 /// The DMA engine (design §3), the only path between DRAM and SRAM. It owns
 /// the memory port and ticks it.
 ///
-/// Loads and stores run concurrently, each direction its jobs in order and
-/// in bursts of the port's `burst_bytes`. At most `max_outstanding` DRAM
-/// requests are in flight over both directions, and each direction has
-/// `max_outstanding` burst slots: a load burst holds one from its DRAM read
-/// until its SRAM write is acknowledged, a store burst from its SRAM read
-/// until its DRAM write completes. When both directions can issue to DRAM
-/// in a cycle, loads go first in even cycles and stores in odd ones.
+/// Loads and stores run concurrently, each direction its jobs in order. A
+/// job is cut into *lines*: consecutive bursts (of the port's `burst_bytes`)
+/// that lie in one SRAM line, at most `max_outstanding / LINES_PER_WINDOW`
+/// of them. A line is one SRAM request: a load's is written once all its
+/// data has arrived (write-combining), a store's is read before its bursts
+/// go to DRAM. Each direction has `max_outstanding` burst slots; a line
+/// holds one per burst from its start until it is done (a load's SRAM write
+/// acknowledged, a store's last DRAM write answered). At most
+/// `max_outstanding` bursts are in DRAM over both directions, counted until
+/// their whole line is answered. When both directions can send to DRAM in a
+/// cycle, loads go first in even cycles and stores in odd ones.
+///
+/// The engine acts when a line moves on, never on a single burst's answer,
+/// so when the port tells every request's completion cycle
+/// ([`MemoryPort::completion_cycle`]) it sleeps until a line's last answer.
 #[derive(Debug)]
 pub struct Dma<P: MemoryPort> {
     port: P,
@@ -29,13 +41,16 @@ pub struct Dma<P: MemoryPort> {
     max_outstanding: usize,
     link: SramLinkTiming,
     channels: [Channel; 2],
+    /// Bursts sent to DRAM whose line is not yet answered in full.
     dram_in_flight: usize,
+    /// Bursts in DRAM, not yet answered, whose completion cycle is unknown.
+    unknown_completions: usize,
     done: TimedQueue<u64>,
     finished: VecDeque<u64>,
     jobs_done: u64,
     /// The port refused a request during the last tick.
     refused: bool,
-    /// Data moved since the last tick ended (deliveries happen before ticks).
+    /// The engine acted since the last tick ended (deliveries happen before ticks).
     progressed: bool,
     idle_reason: Option<StallReason>,
     ledger: Ledger,
@@ -53,16 +68,24 @@ impl<P: MemoryPort> Dma<P> {
         let slots = usize::try_from(config.max_outstanding)
             .unwrap_or(usize::MAX)
             .max(1);
+        let split = LineSplit {
+            burst_bytes,
+            max_bursts: u32::try_from(config.max_outstanding / LINES_PER_WINDOW)
+                .unwrap_or(u32::MAX)
+                .max(1),
+            sram_line_bytes: link.line_bytes,
+        };
         Dma {
             port,
             burst_bytes,
             max_outstanding: slots,
             link,
             channels: [
-                Channel::new(Direction::Load, slots),
-                Channel::new(Direction::Store, slots),
+                Channel::new(Direction::Load, slots, split),
+                Channel::new(Direction::Store, slots, split),
             ],
             dram_in_flight: 0,
+            unknown_completions: 0,
             done: TimedQueue::new(DONE_QUEUE, 1),
             finished: VecDeque::new(),
             jobs_done: 0,
@@ -142,85 +165,116 @@ impl<P: MemoryPort> Dma<P> {
         &mut self.channels[direction.index()]
     }
 
-    fn finish(&mut self, direction: Direction, slot: usize) {
-        if let Some(id) = self.channel(direction).complete(slot) {
+    fn finish_line(&mut self, direction: Direction, seq: u64) {
+        if let Some(id) = self.channel(direction).finish_line(seq) {
             self.finished.push_back(id);
         }
     }
 
+    /// Takes a DRAM answer; a line's last one moves the line on.
     fn take_dram_response(&mut self, response: MemResponse) {
-        self.dram_in_flight -= 1;
-        self.progressed = true;
-        let slot = (response.id >> 1) as usize;
-        if response.is_write {
-            self.finish(Direction::Store, slot);
+        let direction = if response.id & 1 == 0 {
+            Direction::Load
         } else {
-            self.channel(Direction::Load).ready.push_back(slot);
+            Direction::Store
+        };
+        let seq = response.id >> 1;
+        let Some(line) = self.channels[direction.index()].line_mut(seq) else {
+            unreachable!("DRAM answers a line in flight");
+        };
+        line.answered += 1;
+        if !line.completions_known {
+            self.unknown_completions -= 1;
+        }
+        if !line.dram_done() {
+            return;
+        }
+        self.dram_in_flight -= line.bursts as usize;
+        self.progressed = true;
+        match direction {
+            Direction::Load => line.stage = Stage::Filling,
+            Direction::Store => self.finish_line(Direction::Store, seq),
         }
     }
 
-    /// Loads: hands data back from DRAM to SRAM. Stores: reads new bursts from SRAM.
+    /// Loads: writes lines whose data has all arrived into SRAM, in order.
+    /// Stores: starts lines by reading them from SRAM.
     fn issue_sram(&mut self, now: Cycle) {
-        let burst_bytes = self.burst_bytes;
         let [load, store] = &mut self.channels;
-        while !load.sram_requests.is_full() {
-            let Some(slot) = load.ready.pop_front() else {
-                break;
-            };
-            let burst = load.slots[slot].burst;
-            push_sram(load, now, slot, burst.sram_addr, burst.bytes);
+        while !load.sram_requests.is_full()
+            && load
+                .line(load.fill_line)
+                .is_some_and(|l| l.stage == Stage::Filling)
+        {
+            let seq = load.fill_line;
+            load.push_sram(now, seq);
+            if let Some(line) = load.line_mut(seq) {
+                line.stage = Stage::Writing;
+            }
+            load.fill_line += 1;
             self.progressed = true;
         }
-        while store.has_free_slot() && !store.sram_requests.is_full() {
-            let Some(burst) = store.next_burst(now, burst_bytes) else {
+        while !store.sram_requests.is_full() {
+            let Some(seq) = store.start_line(now, Stage::Reading) else {
                 break;
             };
-            let slot = store.take_slot(burst);
-            push_sram(store, now, slot, burst.sram_addr, burst.bytes);
+            store.push_sram(now, seq);
             self.progressed = true;
         }
     }
 
-    /// Issues DRAM requests of `direction` while the port and the limits allow.
+    /// Sends bursts of `direction` to DRAM while the port and the limits
+    /// allow, starting new load lines as their slots free up.
     fn issue_dram(&mut self, direction: Direction, now: Cycle) {
         while self.dram_in_flight < self.max_outstanding && !self.refused {
-            let burst_bytes = self.burst_bytes;
             let channel = &mut self.channels[direction.index()];
-            let (slot, burst) = match direction {
-                Direction::Load => {
-                    if !channel.has_free_slot() {
-                        return;
-                    }
-                    let Some(burst) = channel.next_burst(now, burst_bytes) else {
-                        return;
-                    };
-                    if !self.port.can_accept(burst.dram_addr, false) {
-                        self.refused = true;
-                        return;
-                    }
-                    (channel.take_slot(burst), burst)
-                }
-                Direction::Store => {
-                    let Some(&slot) = channel.ready.front() else {
-                        return;
-                    };
-                    let burst = channel.slots[slot].burst;
-                    if !self.port.can_accept(burst.dram_addr, true) {
-                        self.refused = true;
-                        return;
-                    }
-                    channel.ready.pop_front();
-                    (slot, burst)
-                }
+            let ready = channel
+                .line(channel.push_line)
+                .is_some_and(|l| l.stage == Stage::Dram && l.pushed < l.bursts);
+            if !ready
+                && (direction == Direction::Store || channel.start_line(now, Stage::Dram).is_none())
+            {
+                return;
+            }
+            let seq = channel.push_line;
+            let Some(line) = channel.line_mut(seq) else {
+                unreachable!("the line to send is in flight");
             };
+            let Some(burst) = line.next.peek(self.burst_bytes) else {
+                unreachable!("a line has as many bursts as it counts");
+            };
+            let is_write = direction == Direction::Store;
+            if !self.port.can_accept(burst.dram_addr, is_write) {
+                self.refused = true;
+                return;
+            }
             let request = MemRequest {
-                id: ((slot as u64) << 1) | direction.index() as u64,
+                id: (seq << 1) | direction.index() as u64,
                 addr: burst.dram_addr,
-                is_write: direction == Direction::Store,
+                is_write,
                 bytes: burst.bytes,
             };
             if self.port.push(now, request).is_err() {
                 unreachable!("the port said it would accept");
+            }
+            line.next.advance(burst.bytes);
+            line.pushed += 1;
+            match self.port.completion_cycle(request.id) {
+                Some(cycle) if line.completions_known => {
+                    line.last_completion = line.last_completion.max(cycle);
+                }
+                Some(_) => self.unknown_completions += 1,
+                None => {
+                    if line.completions_known {
+                        // The line's earlier bursts still in DRAM become unknown too.
+                        self.unknown_completions += (line.pushed - 1 - line.answered) as usize;
+                        line.completions_known = false;
+                    }
+                    self.unknown_completions += 1;
+                }
+            }
+            if line.pushed == line.bursts {
+                channel.push_line += 1;
             }
             channel.bursts += 1;
             channel.bytes += burst.bytes;
@@ -240,12 +294,13 @@ impl<P: MemoryPort> Dma<P> {
     /// `dram_queue_full` if the port refused a request (the engine had more
     /// to send than DRAM takes); `sram_bank_conflict` if an SRAM request is
     /// past its conflict-free round trip (SRAM is the bottleneck); busy if
-    /// data moved (a DRAM request accepted or answered, an SRAM request sent
-    /// or answered); `dram_bandwidth` while DRAM requests are in flight; busy
-    /// while SRAM requests are within their round trip (the engine's own
-    /// pipeline); `sram_bank_conflict` if work waits for room in an SRAM
-    /// queue; `output_backpressure` if finished jobs wait for room in the
-    /// done queue; otherwise idle (or the driver's idle reason).
+    /// the engine acted (sent a DRAM or SRAM request, had an SRAM request
+    /// answered, took a line's last DRAM answer, finished a job);
+    /// `dram_bandwidth` while bursts are in DRAM; busy while SRAM requests
+    /// are within their round trip (the engine's own pipeline);
+    /// `sram_bank_conflict` if work waits for room in an SRAM queue;
+    /// `output_backpressure` if finished jobs wait for room in the done
+    /// queue; otherwise idle (or the driver's idle reason).
     fn classify(&self, now: Cycle, progressed: bool) -> CycleState {
         let late = self.channels.iter().any(|c| {
             c.sram_in_flight
@@ -274,29 +329,43 @@ impl<P: MemoryPort> Dma<P> {
         CycleState::Stalled(reason)
     }
 
-    /// Whether the engine can act at `now` without waiting for DRAM.
+    /// Whether ticking at `now` would act without any new input: work
+    /// waiting only for this engine's own next tick.
     fn has_local_work(&self, now: Cycle) -> bool {
         let [load, store] = &self.channels;
         let dram_open = !self.refused && self.dram_in_flight < self.max_outstanding;
-        self.channels.iter().any(|c| !c.sram_in_flight.is_empty())
-            || !load.ready.is_empty()
-            || (!self.finished.is_empty() && !self.done.is_full())
-            || (dram_open && load.has_free_slot() && load.has_burst(now))
-            || (dram_open && !store.ready.is_empty())
-            || (store.has_free_slot() && store.has_burst(now) && !store.sram_requests.is_full())
+        let can_start = |c: &Channel| {
+            c.job_waits(now)
+                || c.next_line_bursts()
+                    .is_some_and(|bursts| bursts as usize <= c.free_slots)
+        };
+        let to_send = |c: &Channel| {
+            c.line(c.push_line)
+                .is_some_and(|l| l.stage == Stage::Dram && l.pushed < l.bursts)
+        };
+        (!self.finished.is_empty() && !self.done.is_full())
+            || (dram_open && (to_send(load) || can_start(load)))
+            || (dram_open && to_send(store))
+            || (!load.sram_requests.is_full()
+                && load
+                    .line(load.fill_line)
+                    .is_some_and(|l| l.stage == Stage::Filling))
+            || (!store.sram_requests.is_full() && can_start(store))
     }
-}
 
-fn push_sram(channel: &mut Channel, now: Cycle, slot: usize, addr: u64, bytes: u64) {
-    let request = SramRequest {
-        tag: slot as u64,
-        addr,
-        bytes,
-    };
-    if channel.sram_requests.push(now, request).is_err() {
-        unreachable!("caller checked for room");
+    /// The earliest cycle at which DRAM answers a line in full: known from
+    /// the port's completion cycles, or its next event while one is unknown
+    /// or while the port refuses requests (taking its answers makes room).
+    fn next_line_answer(&self, now: Cycle) -> Option<Cycle> {
+        if self.unknown_completions > 0 || self.refused {
+            return self.port.next_event(now);
+        }
+        self.channels
+            .iter()
+            .flat_map(|c| c.lines.iter())
+            .filter_map(|l| l.known_completion())
+            .min()
     }
-    channel.sram_in_flight.push_back((now, slot));
 }
 
 impl<P: MemoryPort> Component for Dma<P> {
@@ -337,9 +406,14 @@ impl<P: MemoryPort> Component for Dma<P> {
             [
                 c.jobs.next_ready_cycle(),
                 c.sram_requests.next_ready_cycle(),
+                // An SRAM request past its round trip turns into a conflict.
+                c.sram_in_flight
+                    .front()
+                    .map(|&(issued, _)| issued + self.sram_round_trip(c.direction))
+                    .filter(|&late| late >= now),
             ]
         });
-        [self.port.next_event(now), self.done.next_ready_cycle()]
+        [self.next_line_answer(now), self.done.next_ready_cycle()]
             .into_iter()
             .chain(queues)
             .flatten()
@@ -366,18 +440,19 @@ impl<P: MemoryPort> SramUser for Dma<P> {
             _ => Direction::Load,
         };
         let channel = self.channel(direction);
-        let (_, slot) = channel
+        let (_, seq) = channel
             .sram_in_flight
             .pop_front()
             .expect("a response answers a request in flight");
-        debug_assert_eq!(
-            slot as u64, response.tag,
-            "SRAM responses come in request order"
-        );
+        debug_assert_eq!(seq, response.tag, "SRAM responses come in request order");
         self.progressed = true;
         match direction {
-            Direction::Load => self.finish(Direction::Load, slot),
-            Direction::Store => self.channel(Direction::Store).ready.push_back(slot),
+            Direction::Load => self.finish_line(Direction::Load, seq),
+            Direction::Store => {
+                if let Some(line) = self.channel(Direction::Store).line_mut(seq) {
+                    line.stage = Stage::Dram;
+                }
+            }
         }
     }
 }

@@ -90,11 +90,94 @@ impl BurstCursor {
             self.offset = 0;
         }
     }
+
+    /// Every burst handed out.
+    pub(crate) fn is_exhausted(&self) -> bool {
+        self.row >= self.job.rows
+    }
+
+    /// SRAM address of the next burst.
+    pub(crate) fn sram_addr(&self) -> u64 {
+        self.job.sram_addr + self.row * self.job.row_bytes + self.offset
+    }
+}
+
+/// How a job is cut into lines: up to `max_bursts` consecutive bursts whose
+/// SRAM bytes lie in one aligned SRAM line (a burst that straddles two is a
+/// line of its own), so that each line is one SRAM request served in one
+/// cycle of the banks.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LineSplit {
+    pub(crate) burst_bytes: u64,
+    pub(crate) max_bursts: u32,
+    pub(crate) sram_line_bytes: u64,
+}
+
+impl LineSplit {
+    /// The line starting at `cursor`: its bursts, its bytes, and the cursor after it.
+    pub(crate) fn next(&self, cursor: &BurstCursor) -> Option<(u32, u64, BurstCursor)> {
+        let mut end = *cursor;
+        let first = end.peek(self.burst_bytes)?;
+        let sram_line = first.sram_addr / self.sram_line_bytes;
+        let (mut bursts, mut bytes) = (0, 0);
+        while bursts < self.max_bursts {
+            let Some(burst) = end.peek(self.burst_bytes) else {
+                break;
+            };
+            if bursts > 0 && (burst.sram_addr + burst.bytes - 1) / self.sram_line_bytes != sram_line
+            {
+                break;
+            }
+            bursts += 1;
+            bytes += burst.bytes;
+            end.advance(burst.bytes);
+        }
+        Some((bursts, bytes, end))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_stay_within_an_sram_line() {
+        // Rows of 100 bytes, 64-byte bursts, lines of at most 4 bursts within 256-byte SRAM lines.
+        let job = DmaJob {
+            id: 0,
+            direction: Direction::Load,
+            dram_addr: 1000,
+            rows: 4,
+            row_bytes: 100,
+            dram_stride_bytes: 4096,
+            sram_addr: 64,
+        };
+        let split = LineSplit {
+            burst_bytes: 64,
+            max_bursts: 4,
+            sram_line_bytes: 256,
+        };
+        let mut cursor = BurstCursor::new(job);
+        let mut lines = Vec::new();
+        while let Some((bursts, bytes, end)) = split.next(&cursor) {
+            lines.push((cursor.sram_addr(), bursts, bytes));
+            cursor = end;
+        }
+        assert!(cursor.is_exhausted());
+        // Bursts in SRAM, three per row: [64,88) [88,152) [152,164) | [164,188)
+        // [188,252) [252,264) | [264,288) [288,352) [352,364) | [364,388)
+        // [388,452) [452,464). [252,264) straddles the SRAM line at 256.
+        assert_eq!(
+            lines,
+            vec![
+                (64, 4, 124),
+                (188, 1, 64),
+                (252, 1, 12),
+                (264, 4, 124),
+                (388, 2, 76)
+            ]
+        );
+    }
 
     #[test]
     fn rows_split_at_burst_boundaries() {

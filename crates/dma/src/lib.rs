@@ -11,6 +11,6 @@ mod engine;
 mod job;
 mod stats;
 
-pub use engine::Dma;
+pub use engine::{Dma, LINES_PER_WINDOW};
 pub use job::{Direction, DmaJob};
 pub use stats::DMA_STATS;

@@ -159,6 +159,15 @@ impl MemoryPort for BandwidthModel {
     fn peak_bytes_per_second(&self) -> f64 {
         self.bytes_per_second as f64
     }
+
+    fn completion_cycle(&self, id: u64) -> Option<Cycle> {
+        // Usually asked right after the push: search from the newest.
+        self.in_flight
+            .iter()
+            .rev()
+            .find(|r| r.id == id)
+            .map(|r| r.done_cycle)
+    }
 }
 
 #[cfg(test)]
@@ -226,6 +235,26 @@ mod tests {
         let mut model = BandwidthModel::new(1_000_000_000, 64_000_000_000, 100, 64, 8);
         let end = stream(&mut model, 64 * 800);
         assert_eq!(end, 7 + 101 + 102 * 99);
+    }
+
+    #[test]
+    fn completion_cycles_are_known_on_acceptance() {
+        let mut model = BandwidthModel::new(1_000_000_000, 64_000_000_000, 100, 64, 8);
+        model.tick(3);
+        for id in 0..3 {
+            let request = MemRequest {
+                id,
+                addr: id * 64,
+                is_write: false,
+                bytes: 64,
+            };
+            model.push(3, request).unwrap();
+        }
+        assert_eq!(model.completion_cycle(0), Some(104));
+        assert_eq!(model.completion_cycle(2), Some(106));
+        assert_eq!(model.completion_cycle(9), None);
+        assert_eq!(model.pop_response(104).map(|r| r.done_cycle), Some(104));
+        assert_eq!(model.completion_cycle(0), None, "popped");
     }
 
     #[test]

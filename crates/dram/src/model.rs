@@ -68,4 +68,8 @@ impl MemoryPort for MemoryModel {
     fn peak_bytes_per_second(&self) -> f64 {
         self.port().peak_bytes_per_second()
     }
+
+    fn completion_cycle(&self, id: u64) -> Option<Cycle> {
+        self.port().completion_cycle(id)
+    }
 }

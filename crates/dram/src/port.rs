@@ -38,4 +38,12 @@ pub trait MemoryPort: Component {
     fn in_flight(&self) -> usize;
     /// Peak bytes per second of the device.
     fn peak_bytes_per_second(&self) -> f64;
+    /// The core cycle at which the response to request `id` (accepted, not
+    /// yet popped) becomes visible, if the model has fixed it already — a
+    /// fixed-latency pipe fixes it on acceptance. `None` when not known yet:
+    /// the requester then wakes at `next_event`. Lets a requester that waits
+    /// for a group of responses sleep until the last of them.
+    fn completion_cycle(&self, _id: u64) -> Option<Cycle> {
+        None
+    }
 }

@@ -49,7 +49,18 @@ pub(crate) struct Machine<'p, P: MemoryModel> {
     functional: Option<Functional>,
     instructions: [u64; 3],
     macs_completed: u64,
+    /// Whether the next link phase must try to issue: tokens or stream heads
+    /// changed, or a unit gained room for its waiting head.
+    issue_due: bool,
+    /// The DMA direction whose queue was full when the DMA head was ready.
+    dma_room_wanted: Option<dma::Direction>,
+    /// Whether each unit's head instruction waits on a token (by `Unit::index`).
+    waits_token: [bool; 3],
 }
+
+/// Units that received input in this cycle's link phase (by `Unit::index`):
+/// they are ticked even when they reported no event for this cycle.
+type Input = [bool; 3];
 
 impl<'p, P: MemoryModel> Machine<'p, P> {
     pub(crate) fn new(
@@ -81,6 +92,9 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             functional: functional_seed.map(|seed| Functional::new(header, seed)),
             instructions: [0; 3],
             macs_completed: 0,
+            issue_due: true,
+            dma_room_wanted: None,
+            waits_token: [false; 3],
         }
     }
 
@@ -112,7 +126,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
     }
 
     /// Issues at most one instruction per unit; true if any issued.
-    fn issue(&mut self, now: Cycle) -> bool {
+    fn issue(&mut self, now: Cycle, input: &mut Input) -> bool {
         let mut any = false;
         if self.pe_current.is_none() && self.pe.is_free() {
             if let Some(instr) = self.take_ready(Unit::Pe) {
@@ -122,6 +136,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                         .start(now, translate::gemm_work(self.header, flight.id, g));
                 }
                 self.pe_current = Some(flight);
+                input[Unit::Pe.index()] = true;
                 any = true;
             }
         }
@@ -134,30 +149,60 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                     debug_assert!(!refused, "checked can_submit");
                 }
                 self.vector_current = Some(flight);
+                input[Unit::Vector.index()] = true;
                 any = true;
             }
         }
-        let dma_room = match self.streams[Unit::Dma.index()].peek() {
-            Some(Instr::Dma(d)) => self
-                .dma
-                .can_submit(translate::dma_job(self.header, 0, d).direction),
-            _ => false,
-        };
-        if dma_room {
-            if let Some(instr) = self.take_ready(Unit::Dma) {
-                let flight = self.issued(now, instr);
-                if let Instr::Dma(d) = &flight.instr {
-                    let refused = self
-                        .dma
-                        .submit(now, translate::dma_job(self.header, flight.id, d))
-                        .is_err();
-                    debug_assert!(!refused, "checked can_submit");
-                }
-                self.dma_in_flight.push_back(flight);
-                any = true;
+        self.dma_room_wanted = None;
+        let tokens = &self.tokens;
+        let dma_head = match self.streams[Unit::Dma.index()].peek() {
+            Some(Instr::Dma(d)) if tokens.satisfied(&d.sync.wait) => {
+                Some(translate::dma_job(self.header, 0, d).direction)
             }
+            _ => None,
+        };
+        match dma_head {
+            Some(direction) if !self.dma.can_submit(direction) => {
+                self.dma_room_wanted = Some(direction);
+            }
+            Some(_) => {
+                if let Some(instr) = self.take_ready(Unit::Dma) {
+                    let flight = self.issued(now, instr);
+                    if let Instr::Dma(d) = &flight.instr {
+                        let refused = self
+                            .dma
+                            .submit(now, translate::dma_job(self.header, flight.id, d))
+                            .is_err();
+                        debug_assert!(!refused, "checked can_submit");
+                    }
+                    self.dma_in_flight.push_back(flight);
+                    input[Unit::Dma.index()] = true;
+                    any = true;
+                }
+            }
+            None => {}
         }
         any
+    }
+
+    /// Tells each unit whether its next instruction waits on a token (what
+    /// its cycles without work are charged to); a change is input to it.
+    fn update_token_waits(&mut self, now: Cycle, input: &mut Input) {
+        let pe_waits = self.pe_current.is_none() && self.head_blocked(Unit::Pe);
+        self.pe.set_waiting_for_token(now, pe_waits);
+        for unit in [Unit::Vector, Unit::Dma] {
+            let waits = self.head_blocked(unit);
+            if waits == self.waits_token[unit.index()] {
+                continue;
+            }
+            self.waits_token[unit.index()] = waits;
+            input[unit.index()] = true;
+            let reason = waits.then_some(StallReason::WaitToken);
+            match unit {
+                Unit::Vector => self.vector.set_idle_reason(reason),
+                _ => self.dma.set_idle_reason(reason),
+            }
+        }
     }
 
     fn retire(
@@ -197,10 +242,17 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
         }
     }
 
-    /// Takes every completion visible at `now`; true if any.
-    fn complete(&mut self, now: Cycle, trace: &mut Option<&mut dyn simkit::TraceSink>) -> bool {
+    /// Takes every completion visible at `now`; true if any. A unit whose
+    /// completion was taken has room in its done queue: input to it.
+    fn complete(
+        &mut self,
+        now: Cycle,
+        trace: &mut Option<&mut dyn simkit::TraceSink>,
+        input: &mut Input,
+    ) -> bool {
         let mut any = false;
         while let Some(id) = self.pe.pop_done(now) {
+            input[Unit::Pe.index()] = true;
             if let Some(flight) = self.pe_current.take().filter(|f| f.id == id) {
                 if let Instr::Pe(g) = &flight.instr {
                     self.macs_completed += g.macs();
@@ -210,12 +262,14 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             }
         }
         while let Some(id) = self.vector.pop_done(now) {
+            input[Unit::Vector.index()] = true;
             if let Some(flight) = self.vector_current.take().filter(|f| f.id == id) {
                 self.retire(flight, now, trace);
                 any = true;
             }
         }
         while let Some(id) = self.dma.pop_done(now) {
+            input[Unit::Dma.index()] = true;
             if let Some(flight) = self.dma_in_flight.iter_mut().find(|f| f.id == id) {
                 flight.done = Some(now);
                 if let (Some(functional), Some(effect)) = (self.functional.as_mut(), &flight.effect)
@@ -238,18 +292,6 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             && self.vector_current.is_none()
             && self.dma_in_flight.is_empty()
             && self.streams.iter_mut().all(|s| s.peek().is_none())
-    }
-
-    fn next_event(&self, now: Cycle) -> Option<Cycle> {
-        [
-            self.pe.next_event(now),
-            self.vector.next_event(now),
-            self.dma.next_event(now),
-            self.sram.next_event(now),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
     }
 
     fn deadlock(&mut self, now: Cycle) -> SimError {
@@ -308,20 +350,27 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
         let mut epoch_start = (0, 0.0, 0u64, 0u64); // cycle, macs, lane ops, dram bytes
         let mut next_progress = 0;
         let mut now: Cycle = 0;
+        // With fast-forward a unit is ticked only in cycles it reported as
+        // events or in which the link phase gave it input; its `next_event`
+        // covers every other change, so this equals ticking every cycle.
+        let mut due: [Option<Cycle>; 3] = [Some(0); 3];
+        let mut sram_due = Some(0);
+        let ticks = |due: Option<Cycle>, input: bool, now: Cycle| {
+            !fast_forward || input || due.is_some_and(|c| c <= now)
+        };
         let end = loop {
-            let mut changed = self.complete(now, &mut trace);
-            sram::exchange(now, &mut self.sram, &mut self.pe);
-            sram::exchange(now, &mut self.sram, &mut self.vector);
-            sram::exchange(now, &mut self.sram, &mut self.dma);
-            changed |= self.issue(now);
-            let pe_waits = self.pe_current.is_none() && self.head_blocked(Unit::Pe);
-            self.pe.set_waiting_for_token(now, pe_waits);
-            let vector_waits = self.head_blocked(Unit::Vector);
-            self.vector
-                .set_idle_reason(vector_waits.then_some(StallReason::WaitToken));
-            let dma_waits = self.head_blocked(Unit::Dma);
-            self.dma
-                .set_idle_reason(dma_waits.then_some(StallReason::WaitToken));
+            let mut input: Input = [false; 3];
+            let completed = self.complete(now, &mut trace, &mut input);
+            input[Unit::Pe.index()] |= sram::exchange(now, &mut self.sram, &mut self.pe);
+            input[Unit::Vector.index()] |= sram::exchange(now, &mut self.sram, &mut self.vector);
+            input[Unit::Dma.index()] |= sram::exchange(now, &mut self.sram, &mut self.dma);
+            let mut changed = completed;
+            if completed || self.issue_due {
+                let issued = self.issue(now, &mut input);
+                self.update_token_waits(now, &mut input);
+                changed |= issued;
+                self.issue_due = issued;
+            }
 
             if let Some(e) = epoch {
                 if now > 0 && now.is_multiple_of(e) {
@@ -349,15 +398,41 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                 }
             }
 
-            self.pe.tick(now);
-            self.vector.tick(now);
-            self.dma.tick(now);
-            self.sram.tick(now);
+            // A unit's next event changes only when it is ticked.
+            if ticks(due[Unit::Pe.index()], input[Unit::Pe.index()], now) {
+                self.pe.tick(now);
+                due[Unit::Pe.index()] = self.pe.next_event(now + 1);
+            }
+            if ticks(due[Unit::Vector.index()], input[Unit::Vector.index()], now) {
+                self.vector.tick(now);
+                due[Unit::Vector.index()] = self.vector.next_event(now + 1);
+            }
+            if ticks(due[Unit::Dma.index()], input[Unit::Dma.index()], now) {
+                self.dma.tick(now);
+                due[Unit::Dma.index()] = self.dma.next_event(now + 1);
+            }
+            if ticks(sram_due, self.sram.pending_requests() > 0, now) {
+                self.sram.tick(now);
+            }
+            // The link phase takes the scratchpad's responses, so its next
+            // event is asked every cycle.
+            sram_due = self.sram.next_event(now + 1);
+            // The DMA took a job from a full queue: its waiting head issues next cycle.
+            if self
+                .dma_room_wanted
+                .is_some_and(|direction| self.dma.can_submit(direction))
+            {
+                self.issue_due = true;
+                changed = true;
+            }
 
             if self.finished() {
                 break now + 1;
             }
-            let unit_event = self.next_event(now + 1);
+            let unit_event = due.iter().fold(sram_due, |next, &d| match (next, d) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            });
             now = match unit_event {
                 None if !changed => return Err(self.deadlock(now)),
                 _ if changed || !fast_forward => now + 1,

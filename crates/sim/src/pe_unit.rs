@@ -49,55 +49,49 @@ pub struct GemmWork {
 }
 
 impl GemmWork {
-    /// Scratchpad spans fold `fold` reads and writes.
+    /// Scratchpad spans fold `fold` reads and writes, into `reads` and
+    /// `writes` (cleared first; reused so that no fold allocates).
     fn fold_spans(
         &self,
         timing: &GemmTiming,
         fold: u64,
         eb: u64,
-    ) -> (Vec<SramSpan>, Vec<SramSpan>) {
+        reads: &mut Vec<SramSpan>,
+        writes: &mut Vec<SramSpan>,
+    ) {
+        reads.clear();
+        writes.clear();
         let tile = timing.fold_tile(fold);
         let (r, c) = (timing.array.rows, timing.array.cols);
         let (m, k, n) = (self.job.shape.m, self.job.shape.k, self.job.shape.n);
         // B's row p, columns j0..j0+count (or its transpose's equivalent).
-        let b_rows = |p0: u64, pc: u64, j0: u64, jc: u64| -> Vec<SramSpan> {
+        let b_rows = |reads: &mut Vec<SramSpan>, p0: u64, pc: u64, j0: u64, jc: u64| {
             if self.b_transposed {
-                (j0..j0 + jc).map(|j| self.b.span(j, p0, pc, eb)).collect()
+                reads.extend((j0..j0 + jc).map(|j| self.b.span(j, p0, pc, eb)));
             } else {
-                (p0..p0 + pc).map(|p| self.b.span(p, j0, jc, eb)).collect()
+                reads.extend((p0..p0 + pc).map(|p| self.b.span(p, j0, jc, eb)));
             }
         };
-        let (mut reads, writes): (Vec<SramSpan>, Vec<SramSpan>) = match self.job.dataflow {
+        match self.job.dataflow {
             PeDataflow::Os => {
                 let (i0, j0) = (tile.row_block * r, tile.col_block * c);
-                let mut reads: Vec<SramSpan> = (i0..i0 + tile.rows)
-                    .map(|i| self.a.span(i, 0, k, eb))
-                    .collect();
-                reads.extend(b_rows(0, k, j0, tile.cols));
-                let writes = (i0..i0 + tile.rows)
-                    .map(|i| self.c.span(i, j0, tile.cols, eb))
-                    .collect();
-                (reads, writes)
+                reads.extend((i0..i0 + tile.rows).map(|i| self.a.span(i, 0, k, eb)));
+                b_rows(reads, 0, k, j0, tile.cols);
+                writes.extend((i0..i0 + tile.rows).map(|i| self.c.span(i, j0, tile.cols, eb)));
             }
             PeDataflow::Ws => {
                 let (p0, j0) = (tile.row_block * r, tile.col_block * c);
-                let mut reads = b_rows(p0, tile.rows, j0, tile.cols);
+                b_rows(reads, p0, tile.rows, j0, tile.cols);
                 reads.extend((0..m).map(|i| self.a.span(i, p0, tile.rows, eb)));
-                let writes = (0..m).map(|i| self.c.span(i, j0, tile.cols, eb)).collect();
-                (reads, writes)
+                writes.extend((0..m).map(|i| self.c.span(i, j0, tile.cols, eb)));
             }
             PeDataflow::Is => {
                 let (p0, i0) = (tile.row_block * r, tile.col_block * c);
-                let mut reads: Vec<SramSpan> = (i0..i0 + tile.cols)
-                    .map(|i| self.a.span(i, p0, tile.rows, eb))
-                    .collect();
-                reads.extend(b_rows(p0, tile.rows, 0, n));
-                let writes = (i0..i0 + tile.cols)
-                    .map(|i| self.c.span(i, 0, n, eb))
-                    .collect();
-                (reads, writes)
+                reads.extend((i0..i0 + tile.cols).map(|i| self.a.span(i, p0, tile.rows, eb)));
+                b_rows(reads, p0, tile.rows, 0, n);
+                writes.extend((i0..i0 + tile.cols).map(|i| self.c.span(i, 0, n, eb)));
             }
-        };
+        }
         // Partial sums (WS, IS after the first K block) and accumulating
         // GEMMs read the output tile before adding to it.
         let partial = match self.job.dataflow {
@@ -105,25 +99,64 @@ impl GemmWork {
             PeDataflow::Ws | PeDataflow::Is => tile.row_block > 0,
         };
         if partial || self.accumulate {
-            reads.extend(writes.iter().copied());
+            reads.extend_from_slice(writes);
         }
-        (reads, writes)
     }
 }
 
-/// Splits spans into requests of at most `max_bytes` that do not cross a
-/// multiple of `max_bytes`.
-fn pieces(spans: Vec<SramSpan>, max_bytes: u64) -> VecDeque<SramSpan> {
-    let mut out = VecDeque::new();
-    for span in spans {
-        let mut addr = span.addr;
-        while addr < span.end() {
-            let bytes = (span.end() - addr).min(max_bytes - addr % max_bytes);
-            out.push_back(SramSpan::new(addr, bytes));
+/// Appends `spans` to `out` as requests tagged with `fold`. Spans that
+/// continue one another (rows of a tile stored back to back) are one range,
+/// cut at multiples of `line_bytes` (the SRAM line, so that each piece can
+/// be served in one cycle); equal pieces at a constant gap (a column block
+/// of a wider tile) go as one strided request spanning at most
+/// `window_bytes`.
+fn pieces(
+    spans: &[SramSpan],
+    line_bytes: u64,
+    window_bytes: u64,
+    fold: u64,
+    out: &mut VecDeque<(u64, SramRequest)>,
+) {
+    let mut group: Option<SramRequest> = None;
+    let mut add = |addr: u64, bytes: u64| {
+        if let Some(g) = group.as_mut() {
+            let stride = if g.count == 1 {
+                addr.saturating_sub(g.addr)
+            } else {
+                g.stride_bytes
+            };
+            let joins = bytes == g.bytes
+                && stride > bytes
+                && Some(addr)
+                    == g.count
+                        .checked_mul(stride)
+                        .and_then(|o| o.checked_add(g.addr))
+                && addr + bytes - g.addr <= window_bytes;
+            if joins {
+                g.count += 1;
+                g.stride_bytes = stride;
+                return;
+            }
+            out.push_back((fold, *g));
+        }
+        group = Some(SramRequest::range(0, addr, bytes));
+    };
+    let mut spans = spans.iter().filter(|s| s.bytes > 0).peekable();
+    while let Some(first) = spans.next() {
+        let mut range = *first;
+        while let Some(next) = spans.next_if(|next| next.addr == range.end()) {
+            range.bytes += next.bytes;
+        }
+        let mut addr = range.addr;
+        while addr < range.end() {
+            let bytes = (range.end() - addr).min(line_bytes - addr % line_bytes);
+            add(addr, bytes);
             addr += bytes;
         }
     }
-    out
+    if let Some(g) = group {
+        out.push_back((fold, g));
+    }
 }
 
 #[derive(Debug)]
@@ -132,12 +165,12 @@ struct Run {
     timing: GemmTiming,
     /// The fold whose read pieces are in `read_pieces` (or the next to load).
     read_fold: u64,
-    read_pieces: VecDeque<SramSpan>,
+    read_pieces: VecDeque<(u64, SramRequest)>,
     /// (fold, issue cycle) of every read in flight, oldest first.
     reads_in_flight: VecDeque<(u64, Cycle)>,
     /// Folds whose outputs are queued (all before `write_fold`).
     write_fold: u64,
-    write_pieces: VecDeque<(u64, SramSpan)>,
+    write_pieces: VecDeque<(u64, SramRequest)>,
     writes_in_flight: VecDeque<u64>,
     array_done: bool,
 }
@@ -213,6 +246,9 @@ pub struct PeUnit {
     run: Option<Run>,
     waiting_for_token: bool,
     last_tick: Option<Cycle>,
+    /// Scratch lists of a fold's spans, reused so that no fold allocates.
+    span_reads: Vec<SramSpan>,
+    span_writes: Vec<SramSpan>,
     next_tag: u64,
     read_bytes: u64,
     write_bytes: u64,
@@ -230,6 +266,8 @@ impl PeUnit {
             run: None,
             waiting_for_token: false,
             last_tick: None,
+            span_reads: Vec::new(),
+            span_writes: Vec::new(),
             next_tag: 0,
             read_bytes: 0,
             write_bytes: 0,
@@ -319,53 +357,66 @@ impl PeUnit {
 
     fn issue_requests(&mut self, now: Cycle, p: u64) {
         let eb = self.element_bytes;
-        let max_bytes = self.link.max_request_bytes;
-        let Some(run) = self.run.as_mut() else { return };
+        let (line_bytes, window_bytes) = (self.link.line_bytes, self.link.max_request_bytes);
+        let PeUnit {
+            run: Some(run),
+            reads,
+            writes,
+            span_reads,
+            span_writes,
+            next_tag,
+            read_bytes,
+            write_bytes,
+            ..
+        } = self
+        else {
+            return;
+        };
         let current = (p / run.timing.fold_interval_cycles).min(run.timing.folds);
         while run.read_fold < run.timing.folds
             && run.read_fold <= current + LOOKAHEAD_FOLDS
-            && !self.reads.is_full()
+            && !reads.is_full()
         {
             if run.read_pieces.is_empty() {
-                let (reads, _) = run.work.fold_spans(&run.timing, run.read_fold, eb);
-                run.read_pieces = pieces(reads, max_bytes);
+                run.work
+                    .fold_spans(&run.timing, run.read_fold, eb, span_reads, span_writes);
+                pieces(
+                    span_reads,
+                    line_bytes,
+                    window_bytes,
+                    run.read_fold,
+                    &mut run.read_pieces,
+                );
             }
-            while let Some(piece) = run.read_pieces.front().copied() {
-                let request = SramRequest {
-                    tag: self.next_tag,
-                    addr: piece.addr,
-                    bytes: piece.bytes,
-                };
-                if self.reads.push(now, request).is_err() {
+            while let Some(&(fold, piece)) = run.read_pieces.front() {
+                if push_request(reads, next_tag, now, piece).is_err() {
                     break;
                 }
-                self.next_tag += 1;
-                self.read_bytes += piece.bytes;
+                *read_bytes += piece.total_bytes();
                 run.read_pieces.pop_front();
-                run.reads_in_flight.push_back((run.read_fold, now));
+                run.reads_in_flight.push_back((fold, now));
             }
             if run.read_pieces.is_empty() {
                 run.read_fold += 1;
             }
         }
         while run.write_fold < run.folds_finished(p) {
-            let (_, writes) = run.work.fold_spans(&run.timing, run.write_fold, eb);
-            let fold = run.write_fold;
-            run.write_pieces
-                .extend(pieces(writes, max_bytes).into_iter().map(|s| (fold, s)));
+            run.work
+                .fold_spans(&run.timing, run.write_fold, eb, span_reads, span_writes);
+            pieces(
+                span_writes,
+                line_bytes,
+                window_bytes,
+                run.write_fold,
+                &mut run.write_pieces,
+            );
             run.write_fold += 1;
         }
         while let Some(&(fold, piece)) = run.write_pieces.front() {
-            let request = SramRequest {
-                tag: self.next_tag,
-                addr: piece.addr,
-                bytes: piece.bytes,
-            };
-            if self.writes.push(now, request).is_err() {
+            if push_request(writes, next_tag, now, piece).is_err() {
                 break;
             }
-            self.next_tag += 1;
-            self.write_bytes += piece.bytes;
+            *write_bytes += piece.total_bytes();
             run.write_pieces.pop_front();
             run.writes_in_flight.push_back(fold);
         }
@@ -381,6 +432,24 @@ impl PeUnit {
         stats.push(STAT_SRAM_WRITE_BYTES.value(self.write_bytes as f64));
         stats
     }
+}
+
+/// Pushes `request` with the next tag; gives it back when the queue is full.
+fn push_request(
+    queue: &mut TimedQueue<SramRequest>,
+    next_tag: &mut u64,
+    now: Cycle,
+    request: SramRequest,
+) -> Result<(), SramRequest> {
+    queue.push(
+        now,
+        SramRequest {
+            tag: *next_tag,
+            ..request
+        },
+    )?;
+    *next_tag += 1;
+    Ok(())
 }
 
 impl Component for PeUnit {
@@ -426,29 +495,42 @@ impl Component for PeUnit {
     }
 
     fn next_event(&self, now: Cycle) -> Option<Cycle> {
-        let mut events = [
+        let mut next = [
             self.reads.next_ready_cycle(),
             self.writes.next_ready_cycle(),
             self.done.next_ready_cycle(),
         ]
         .into_iter()
         .flatten()
-        .map(|c| c.max(now))
-        .collect::<Vec<_>>();
+        .min();
+        let mut add = |c: Option<Cycle>| {
+            if let Some(c) = c {
+                next = Some(next.map_or(c, |n| n.min(c)));
+            }
+        };
         if let (Some(run), Some(last)) = (&self.run, self.last_tick) {
-            if !run.array_done && self.array.stall().is_none() {
-                let p = self.progress_now();
-                // Cycle in which progress reaches schedule point `q`.
-                let reach = |q: u64| (q > p).then(|| (last + (q - p)).max(now));
-                let interval = run.timing.fold_interval_cycles;
-                events.extend(reach((p / interval + 1) * interval));
-                if run.write_fold < run.timing.folds {
-                    events.extend(reach(run.fold_end(run.write_fold)));
+            match self.array.stall() {
+                _ if run.array_done => {}
+                None => {
+                    let p = self.progress_now();
+                    // Cycle in which progress reaches schedule point `q`.
+                    let reach = |q: u64| (q > p).then(|| last + (q - p));
+                    let interval = run.timing.fold_interval_cycles;
+                    add(reach((p / interval + 1) * interval));
+                    if run.write_fold < run.timing.folds {
+                        add(reach(run.fold_end(run.write_fold)));
+                    }
+                    add(self.array.next_event(now));
                 }
-                events.extend(self.array.next_event(now));
+                // The awaited operands turn from latency into a conflict.
+                Some(StallReason::OperandNotReady) => add(run
+                    .reads_in_flight
+                    .front()
+                    .map(|&(_, issued)| issued + self.link.read_round_trip_cycles)),
+                Some(_) => {}
             }
         }
-        events.into_iter().min()
+        next.map(|c| c.max(now))
     }
 }
 
@@ -475,5 +557,53 @@ impl SramUser for PeUnit {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn requests(spans: &[SramSpan]) -> Vec<(u64, u64, u64, u64)> {
+        let mut out = VecDeque::new();
+        pieces(spans, 2048, 8128, 3, &mut out);
+        out.iter()
+            .map(|&(fold, r)| {
+                assert_eq!(fold, 3);
+                (r.addr, r.bytes, r.count, r.stride_bytes)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rows_back_to_back_are_one_range_cut_at_lines() {
+        // 32 rows of 128 bytes, contiguous: 4 KiB from 1024, cut at 2048 and 4096.
+        let rows: Vec<SramSpan> = (0..32)
+            .map(|i| SramSpan::new(1024 + 128 * i, 128))
+            .collect();
+        assert_eq!(
+            requests(&rows),
+            vec![
+                (1024, 1024, 1, 1024),
+                (2048, 2048, 1, 2048),
+                (4096, 1024, 1, 1024)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_column_block_is_one_strided_request() {
+        // Half rows of a 64-column tile (64 of 128 bytes per row), then a
+        // different shape that cannot join.
+        let mut spans: Vec<SramSpan> = (0..32).map(|i| SramSpan::new(i * 128, 64)).collect();
+        spans.push(SramSpan::new(8192, 32));
+        assert_eq!(requests(&spans), vec![(0, 64, 32, 128), (8192, 32, 1, 32)]);
+        // A window wider than 8128 bytes splits the column: 63 gaps of 128
+        // and a last row of 64 make exactly 8128.
+        let tall: Vec<SramSpan> = (0..80).map(|i| SramSpan::new(i * 128, 64)).collect();
+        assert_eq!(
+            requests(&tall),
+            vec![(0, 64, 64, 128), (64 * 128, 64, 16, 128)]
+        );
     }
 }

@@ -39,37 +39,15 @@ fn gemm_stream(c: &mut Criterion) {
                     while sram.responses(client).pop(now).is_some() {}
                 }
                 let row = (now % 1024) * 512;
+                let _ = pe_read.push(now, SramRequest::range(now, row, 512));
                 let _ = pe_read.push(
                     now,
-                    SramRequest {
-                        tag: now,
-                        addr: row,
-                        bytes: 512,
-                    },
+                    SramRequest::range(now, (1 << 20) + 128 * 64 + row, 512),
                 );
-                let _ = pe_read.push(
-                    now,
-                    SramRequest {
-                        tag: now,
-                        addr: (1 << 20) + 128 * 64 + row,
-                        bytes: 512,
-                    },
-                );
-                let _ = pe_write.push(
-                    now,
-                    SramRequest {
-                        tag: now,
-                        addr: (2 << 20) + row,
-                        bytes: 512,
-                    },
-                );
+                let _ = pe_write.push(now, SramRequest::range(now, (2 << 20) + row, 512));
                 let _ = fill.push(
                     now,
-                    SramRequest {
-                        tag: now,
-                        addr: (3 << 20) + (now % 4096) * 64,
-                        bytes: 64,
-                    },
+                    SramRequest::range(now, (3 << 20) + (now % 4096) * 64, 64),
                 );
                 sram.tick(now);
             }

@@ -77,14 +77,43 @@ impl SramSpan {
     }
 }
 
-/// One access of a client: `bytes` from `addr`, possibly spanning several
-/// bank-width chunks (e.g. a tile row). Its direction is its client's.
+/// One access of a client: `count` pieces of `bytes` bytes, the first at
+/// `addr` and each `stride_bytes` after the previous (a plain range when
+/// `count` is 1, e.g. a tile row; a column of a tile stored row by row
+/// otherwise), possibly spanning several bank-width chunks. Its direction
+/// is its client's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SramRequest {
     /// Chosen by the client; echoed in the response.
     pub tag: u64,
     pub addr: u64,
+    /// Bytes of each piece.
     pub bytes: u64,
+    pub count: u64,
+    pub stride_bytes: u64,
+}
+
+impl SramRequest {
+    /// `bytes` from `addr`.
+    pub const fn range(tag: u64, addr: u64, bytes: u64) -> Self {
+        SramRequest {
+            tag,
+            addr,
+            bytes,
+            count: 1,
+            stride_bytes: bytes,
+        }
+    }
+
+    /// Bytes of all pieces.
+    pub const fn total_bytes(&self) -> u64 {
+        self.bytes * self.count
+    }
+
+    /// One past the last byte.
+    pub const fn end(&self) -> u64 {
+        self.addr + (self.count - 1) * self.stride_bytes + self.bytes
+    }
 }
 
 /// Completion of a request: a read's data has arrived, or a write has been
@@ -92,6 +121,7 @@ pub struct SramRequest {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SramResponse {
     pub tag: u64,
+    /// Bytes of all the request's pieces.
     pub bytes: u64,
     /// Cycle at which the SRAM granted the request's last chunk.
     pub granted_cycle: Cycle,

@@ -25,11 +25,18 @@ pub struct SramLinkTiming {
     /// Cycles from pushing a write request to its acknowledgement being
     /// delivered when no conflict delays it ([`WRITE_ROUND_TRIP_CYCLES`]).
     pub write_round_trip_cycles: Cycle,
-    /// The longest request the SRAM takes; clients split longer accesses.
+    /// The longest range the SRAM takes in one request from any address (a
+    /// request spans at most 128 bank words; a strided one, from its first
+    /// byte to its last, likewise); clients split longer accesses.
     pub max_request_bytes: u64,
     /// The interleaving granularity: requests that share a bank word
     /// compete for its ports.
     pub bank_width_bytes: u64,
+    /// One line of the banks: `min(banks, 128)` bank words, a power of two.
+    /// A request that stays within one aligned line touches every bank at
+    /// most once, so it is served in one cycle unless another client holds
+    /// its banks' ports; clients cut long accesses at multiples of it.
+    pub line_bytes: u64,
 }
 
 /// Live bytes would leave `0..=capacity`: the driver's region bookkeeping
@@ -149,6 +156,7 @@ impl Sram {
             // One chunk of the mask is lost when a request starts mid-chunk.
             max_request_bytes: (MAX_REQUEST_CHUNKS - 1) * self.bank_width_bytes,
             bank_width_bytes: self.bank_width_bytes,
+            line_bytes: self.banks.count().min(MAX_REQUEST_CHUNKS) * self.bank_width_bytes,
         }
     }
 
@@ -158,15 +166,19 @@ impl Sram {
     /// `now`, before ticking any component.
     ///
     /// # Panics
-    /// If a request is empty, leaves the scratchpad, or is longer than
-    /// [`SramLinkTiming::max_request_bytes`]: the verifier keeps programs in bounds, so
-    /// this is a driver bug.
+    /// If a request is empty, leaves the scratchpad, or spans more than 128
+    /// bank words (a range longer than [`SramLinkTiming::max_request_bytes`]):
+    /// the verifier keeps programs in bounds, so this is a driver bug.
+    #[inline]
     pub fn accept(
         &mut self,
         client: SramClient,
         from: &mut TimedQueue<SramRequest>,
         now: Cycle,
     ) -> usize {
+        if from.next_ready_cycle().is_none_or(|ready| ready > now) {
+            return 0;
+        }
         let mut accepted = 0;
         while self.ports[client.index()].inbox.len() < self.ports[client.index()].inbox_capacity {
             let Some(request) = from.pop(now) else { break };
@@ -179,27 +191,48 @@ impl Sram {
     }
 
     fn admit(&self, client: SramClient, request: SramRequest) -> Pending {
-        let SramRequest { addr, bytes, .. } = request;
+        let SramRequest {
+            addr,
+            bytes,
+            count,
+            stride_bytes,
+            ..
+        } = request;
+        let end = count
+            .checked_sub(1)
+            .and_then(|c| c.checked_mul(stride_bytes))
+            .and_then(|span| addr.checked_add(span))
+            .and_then(|last| last.checked_add(bytes));
         assert!(
-            bytes > 0
-                && addr
-                    .checked_add(bytes)
-                    .is_some_and(|end| end <= self.capacity_bytes),
-            "{} request [{addr}, +{bytes}) outside the {}-byte SRAM",
+            bytes > 0 && end.is_some_and(|end| end <= self.capacity_bytes),
+            "{} request of {count} × {bytes} bytes from {addr} ({stride_bytes} apart) outside the {}-byte SRAM",
             client.name(),
             self.capacity_bytes
         );
         let first_chunk = self.banks.chunk_of(addr);
-        let chunks = self.banks.chunk_of(addr + bytes - 1) - first_chunk + 1;
+        let chunks = self.banks.chunk_of(request.end() - 1) - first_chunk + 1;
         assert!(
             chunks <= MAX_REQUEST_CHUNKS,
-            "{} request of {bytes} bytes spans {chunks} chunks; at most {MAX_REQUEST_CHUNKS}",
+            "{} request of {count} × {bytes} bytes spans {chunks} chunks; at most {MAX_REQUEST_CHUNKS}",
             client.name()
         );
-        let remaining = if chunks == MAX_REQUEST_CHUNKS {
-            u128::MAX
+        let span = |lo: u64, hi: u64| -> u128 {
+            let ones = if hi - lo + 1 == MAX_REQUEST_CHUNKS {
+                u128::MAX
+            } else {
+                (1u128 << (hi - lo + 1)) - 1
+            };
+            ones << lo
+        };
+        let remaining = if count == 1 || stride_bytes <= bytes {
+            span(0, chunks - 1)
         } else {
-            (1u128 << chunks) - 1
+            (0..count).fold(0, |mask, i| {
+                let piece = addr + i * stride_bytes;
+                let lo = self.banks.chunk_of(piece) - first_chunk;
+                let hi = self.banks.chunk_of(piece + bytes - 1) - first_chunk;
+                mask | span(lo, hi)
+            })
         };
         Pending {
             request,
@@ -314,31 +347,22 @@ impl Sram {
             if port.responses.is_full() {
                 return (granted, true);
             }
-            let mut remaining = head.remaining;
-            let mut scan = remaining;
-            while scan != 0 {
-                let offset = scan.trailing_zeros();
-                scan &= scan - 1;
-                if self
-                    .banks
-                    .try_take(head.first_chunk + offset as u64, now, is_write)
-                {
-                    remaining &= !(1u128 << offset);
-                    granted += 1;
-                }
-            }
-            head.remaining = remaining;
-            if remaining != 0 {
+            let taken = self
+                .banks
+                .grant(now, head.first_chunk, head.remaining, is_write);
+            granted += u64::from(taken.count_ones());
+            head.remaining &= !taken;
+            if head.remaining != 0 {
                 port.conflict_cycles += 1;
                 break;
             }
             let request = head.request;
             port.inbox.pop_front();
             self.pending_requests -= 1;
-            port.bytes += request.bytes;
+            port.bytes += request.total_bytes();
             let response = SramResponse {
                 tag: request.tag,
-                bytes: request.bytes,
+                bytes: request.total_bytes(),
                 granted_cycle: now,
             };
             if port.responses.push(now, response).is_err() {

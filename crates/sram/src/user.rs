@@ -21,11 +21,18 @@ pub trait SramUser {
 /// and delivers the SRAM's visible responses. Because it runs outside the
 /// ticks and every queue has a latency of at least one cycle, the order in
 /// which the driver then ticks the components does not matter.
-pub fn exchange<U: SramUser + ?Sized>(now: Cycle, sram: &mut Sram, user: &mut U) {
+///
+/// Returns whether anything moved: the user then has input this cycle (a
+/// response, or room in a request queue) and must be ticked.
+#[inline]
+pub fn exchange<U: SramUser + ?Sized>(now: Cycle, sram: &mut Sram, user: &mut U) -> bool {
+    let mut moved = false;
     for &client in user.sram_clients() {
-        sram.accept(client, user.sram_requests(client), now);
+        moved |= sram.accept(client, user.sram_requests(client), now) > 0;
         while let Some(response) = sram.responses(client).pop(now) {
             user.deliver_sram_response(client, response, now);
+            moved = true;
         }
     }
+    moved
 }

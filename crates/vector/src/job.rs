@@ -29,6 +29,8 @@ impl VectorJob {
 }
 
 /// A position in a list of spans, handed out as request-sized pieces.
+/// Spans that continue one another (a tile stored row after row) are read
+/// as one: a request never stops at a boundary the memory does not have.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SpanCursor {
     spans: Vec<SramSpan>,
@@ -37,24 +39,30 @@ pub(crate) struct SpanCursor {
 }
 
 impl SpanCursor {
-    pub(crate) fn new(spans: Vec<SramSpan>) -> Self {
-        let mut cursor = SpanCursor {
+    pub(crate) fn new(mut spans: Vec<SramSpan>) -> Self {
+        spans.retain(|s| s.bytes > 0);
+        spans.dedup_by(|next, run| {
+            let continues = run.end() == next.addr;
+            if continues {
+                run.bytes += next.bytes;
+            }
+            continues
+        });
+        SpanCursor {
             spans,
             span: 0,
             offset: 0,
-        };
-        cursor.skip_empty();
-        cursor
+        }
     }
 
     /// The next piece of at most `max_bytes` that does not cross a multiple
-    /// of `align_bytes`, and whether it ends its span.
-    pub(crate) fn peek(&self, max_bytes: u64, align_bytes: u64) -> Option<(SramSpan, bool)> {
+    /// of `align_bytes`.
+    pub(crate) fn peek(&self, max_bytes: u64, align_bytes: u64) -> Option<SramSpan> {
         let span = self.spans.get(self.span)?;
         let addr = span.addr + self.offset;
         let left = span.bytes - self.offset;
         let bytes = left.min(max_bytes).min(align_bytes - addr % align_bytes);
-        Some((SramSpan::new(addr, bytes), bytes == left))
+        Some(SramSpan::new(addr, bytes))
     }
 
     pub(crate) fn advance(&mut self, bytes: u64) {
@@ -66,13 +74,6 @@ impl SpanCursor {
         {
             self.span += 1;
             self.offset = 0;
-            self.skip_empty();
-        }
-    }
-
-    fn skip_empty(&mut self) {
-        while self.spans.get(self.span).is_some_and(|s| s.bytes == 0) {
-            self.span += 1;
         }
     }
 }
@@ -88,14 +89,28 @@ mod tests {
             SramSpan::new(100, 10),
             SramSpan::new(500, 4),
         ]);
-        assert_eq!(c.peek(4, 64), Some((SramSpan::new(100, 4), false)));
+        assert_eq!(c.peek(4, 64), Some(SramSpan::new(100, 4)));
         c.advance(4);
-        assert_eq!(c.peek(64, 64), Some((SramSpan::new(104, 6), true)));
+        assert_eq!(c.peek(64, 64), Some(SramSpan::new(104, 6)));
         c.advance(6);
-        assert_eq!(c.peek(64, 32), Some((SramSpan::new(500, 4), true)));
+        assert_eq!(c.peek(64, 32), Some(SramSpan::new(500, 4)));
         c.advance(2);
-        assert_eq!(c.peek(64, 4), Some((SramSpan::new(502, 2), true)));
+        assert_eq!(c.peek(64, 4), Some(SramSpan::new(502, 2)));
         c.advance(2);
         assert_eq!(c.peek(64, 64), None);
+    }
+
+    #[test]
+    fn contiguous_spans_read_as_one() {
+        let mut c = SpanCursor::new(vec![
+            SramSpan::new(0, 64),
+            SramSpan::new(64, 64),
+            SramSpan::new(128, 0),
+            SramSpan::new(128, 32),
+            SramSpan::new(192, 8),
+        ]);
+        assert_eq!(c.peek(1024, 1024), Some(SramSpan::new(0, 160)));
+        c.advance(160);
+        assert_eq!(c.peek(1024, 1024), Some(SramSpan::new(192, 8)));
     }
 }

@@ -75,6 +75,10 @@ impl OpMix {
         }
     }
 
+    fn has_element_ops(&self) -> bool {
+        self.per_element.iter().any(|&n| n > 0)
+    }
+
     fn has_row_ops(&self) -> bool {
         self.per_row.iter().any(|&n| n > 0)
     }
@@ -115,7 +119,11 @@ impl StepCost {
             }
         };
         StepCost {
-            element_steps: (rows * cols).div_ceil(lanes),
+            element_steps: if mix.has_element_ops() {
+                (rows * cols).div_ceil(lanes)
+            } else {
+                0
+            },
             element_step_cycles: sum(&mix.per_element),
             row_steps: if mix.has_row_ops() {
                 rows.div_ceil(lanes)
@@ -142,7 +150,33 @@ impl StepCost {
 
     /// Compute cycles of the job: the busy cycles of the unit.
     pub fn compute_cycles(&self) -> u64 {
-        self.element_steps * self.element_step_cycles + self.row_steps * self.row_step_cycles
+        self.cycles_before(self.steps())
+    }
+
+    /// Cycles of steps `0..k` run back to back (`k` ≤ [`StepCost::steps`]).
+    pub fn cycles_before(&self, k: u64) -> u64 {
+        let element = k.min(self.element_steps);
+        element * self.element_step_cycles + (k - element) * self.row_step_cycles
+    }
+
+    /// The most steps that run back to back within `cycles`: the largest
+    /// `k` ≤ [`StepCost::steps`] with `cycles_before(k) ≤ cycles`. Every step
+    /// must cost at least one cycle.
+    pub fn steps_within(&self, cycles: u64) -> u64 {
+        debug_assert!(
+            (self.element_steps == 0 || self.element_step_cycles > 0)
+                && (self.row_steps == 0 || self.row_step_cycles > 0),
+            "steps cost at least a cycle"
+        );
+        let element_cycles = self.element_steps * self.element_step_cycles;
+        if cycles < element_cycles {
+            cycles / self.element_step_cycles
+        } else if self.row_steps == 0 {
+            self.element_steps
+        } else {
+            self.element_steps
+                + ((cycles - element_cycles) / self.row_step_cycles).min(self.row_steps)
+        }
     }
 }
 
@@ -186,6 +220,23 @@ mod tests {
         let ideal = StepCost::new(&online, 16, 16, 8, &c, true);
         assert_eq!(ideal.compute_cycles(), 0);
         assert_eq!(ideal.steps(), cost.steps());
+    }
+
+    #[test]
+    fn steps_within_inverts_cycles_before() {
+        let c = costs(1, 2, 4, 1, 3, 8);
+        for mix in [
+            OpMix::new(&[Sub, Exp, Add], &[]),
+            OpMix::new(&[Mul], &[Div]),
+            OpMix::new(&[], &[Max, Exp]),
+        ] {
+            let cost = StepCost::new(&mix, 40, 3, 16, &c, false);
+            for cycles in 0..cost.compute_cycles() + 20 {
+                let k = cost.steps_within(cycles);
+                assert!(cost.cycles_before(k) <= cycles);
+                assert!(k == cost.steps() || cost.cycles_before(k + 1) > cycles);
+            }
+        }
     }
 
     #[test]

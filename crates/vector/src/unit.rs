@@ -12,8 +12,19 @@ use std::collections::VecDeque;
 const JOB_QUEUE: usize = 2;
 /// Completions waiting for the driver.
 const DONE_QUEUE: usize = 16;
+/// Vectors (`lanes × element_bytes`) one SRAM request of a stream carries.
+pub const REQUEST_VECTORS: u64 = 16;
+/// Requests' worth of data each stream's operand buffer holds.
+pub const BUFFER_REQUESTS: u64 = 4;
 
-/// The job being executed and how far its streams have got.
+/// The job being executed: its step schedule and how far its streams have got.
+///
+/// Steps run back to back in *runs*: when steps become ready (their input
+/// has arrived and their output fits) they are scheduled after the last
+/// scheduled one, or from the current cycle if the unit has stopped. Within
+/// a run step `k` starts at `run_start + cycles_before(k) − cycles_before(run_first)`,
+/// so the state at any cycle follows from the schedule in closed form and
+/// the unit needs to be ticked only when something changes.
 #[derive(Debug, Clone)]
 struct Active {
     id: u64,
@@ -22,47 +33,147 @@ struct Active {
     output_bytes: u64,
     reads: SpanCursor,
     writes: SpanCursor,
-    /// Index of the next vector step to start.
-    next_step: u64,
-    /// Cycles left of the running step; 0 when none runs.
-    step_cycles_left: u64,
+    /// Steps scheduled so far: `0..committed`.
+    committed: u64,
+    /// First step of the current run and the cycle it starts.
+    run_first: u64,
+    run_start: Cycle,
+    /// First cycle after the last scheduled step.
+    busy_until: Cycle,
     requested_bytes: u64,
     arrived_bytes: u64,
-    consumed_bytes: u64,
-    produced_bytes: u64,
     written_bytes: u64,
     acked_bytes: u64,
 }
 
 impl Active {
-    /// Input bytes that must have arrived before step `k` starts: the input
-    /// is consumed evenly over the steps, ⌈(k+1)·B_in / steps⌉.
-    fn input_needed(&self, k: u64) -> u64 {
-        share(self.input_bytes, k + 1, self.cost.steps())
+    fn steps(&self) -> u64 {
+        self.cost.steps()
     }
 
-    /// Output bytes produced once step `k` has finished, ⌊(k+1)·B_out / steps⌋:
+    /// Cycle in which scheduled step `k` starts (`run_first ≤ k ≤ committed`;
+    /// `k = committed` gives `busy_until`).
+    fn start_cycle(&self, k: u64) -> Cycle {
+        self.run_start + self.cost.cycles_before(k) - self.cost.cycles_before(self.run_first)
+    }
+
+    /// Schedule position of cycle `t` within the run, in step cycles from the job's start.
+    fn run_cycles(&self, t: Cycle) -> u64 {
+        self.cost.cycles_before(self.run_first) + (t - self.run_start)
+    }
+
+    /// Steps started by cycle `t` (included).
+    fn started(&self, t: Cycle) -> u64 {
+        if t >= self.busy_until {
+            return self.committed;
+        }
+        (self.cost.steps_within(self.run_cycles(t)) + 1).min(self.committed)
+    }
+
+    /// Steps finished by the end of cycle `t`.
+    fn finished(&self, t: Cycle) -> u64 {
+        if t + 1 >= self.busy_until {
+            return self.committed;
+        }
+        self.cost
+            .steps_within(self.run_cycles(t) + 1)
+            .min(self.committed)
+    }
+
+    /// Input bytes consumed once `steps` steps have started: the input is
+    /// consumed evenly over the steps, ⌈steps·B_in / n⌉.
+    fn consumed_by(&self, steps: u64) -> u64 {
+        mul_div(self.input_bytes, steps, self.steps(), Round::Up)
+    }
+
+    /// Output bytes produced once `steps` steps have finished, ⌊steps·B_out / n⌋:
     /// rounded down so that the last step always produces the last bytes.
-    fn output_after(&self, k: u64) -> u64 {
-        ((self.output_bytes as u128 * (k + 1) as u128) / self.cost.steps() as u128) as u64
+    fn produced_by(&self, steps: u64) -> u64 {
+        mul_div(self.output_bytes, steps, self.steps(), Round::Down)
     }
 
-    fn computed(&self) -> bool {
-        self.next_step == self.cost.steps() && self.step_cycles_left == 0
+    /// Steps that can run with the input arrived and the output room left:
+    /// step `k` needs ⌈(k+1)·B_in/n⌉ ≤ arrived and ⌊(k+1)·B_out/n⌋ − acked ≤ buffer.
+    fn ready_steps(&self, buffer_bytes: u64) -> u64 {
+        let n = self.steps();
+        let by_input = if self.input_bytes == 0 {
+            n
+        } else {
+            mul_div(self.arrived_bytes, n, self.input_bytes, Round::Down)
+        };
+        let by_output = if self.output_bytes == 0 {
+            n
+        } else {
+            // The largest k+1 with (k+1)·B_out < (acked + buffer + 1)·n.
+            let limit = self.acked_bytes + buffer_bytes + 1;
+            mul_div(limit, n, self.output_bytes, Round::Up) - 1
+        };
+        n.min(by_input).min(by_output)
+    }
+
+    /// Schedules every step that is ready at `now`, after those already scheduled.
+    fn schedule(&mut self, now: Cycle, buffer_bytes: u64) {
+        let ready = self.ready_steps(buffer_bytes);
+        if ready <= self.committed {
+            return;
+        }
+        if now >= self.busy_until {
+            self.run_start = now;
+            self.run_first = self.committed;
+        }
+        self.committed = ready;
+        self.busy_until = self.start_cycle(ready);
+    }
+
+    /// The cycle in which the steps started reach `steps` (the start of step
+    /// `steps − 1`), if it is scheduled and after `now`.
+    fn when_started(&self, steps: u64, now: Cycle) -> Option<Cycle> {
+        (steps > self.run_first && steps <= self.committed)
+            .then(|| self.start_cycle(steps - 1))
+            .filter(|&c| c >= now)
+    }
+
+    /// The cycle by whose end the steps finished reach `steps` (the last
+    /// cycle of step `steps − 1`), if it is scheduled and not before `now`.
+    fn when_finished(&self, steps: u64, now: Cycle) -> Option<Cycle> {
+        (steps > self.run_first && steps <= self.committed)
+            .then(|| self.start_cycle(steps) - 1)
+            .filter(|&c| c >= now)
     }
 }
 
-fn share(bytes: u64, part: u64, parts: u64) -> u64 {
-    (bytes as u128 * part as u128).div_ceil(parts as u128) as u64
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Round {
+    Down,
+    Up,
+}
+
+/// a·b / c rounded as asked, exact for any u64 operands whose result fits.
+fn mul_div(a: u64, b: u64, c: u64, round: Round) -> u64 {
+    match a.checked_mul(b) {
+        Some(product) => match round {
+            Round::Down => product / c,
+            Round::Up => product.div_ceil(c),
+        },
+        None => {
+            let (product, c) = (a as u128 * b as u128, c as u128);
+            let q = match round {
+                Round::Down => product / c,
+                Round::Up => product.div_ceil(c),
+            };
+            q as u64
+        }
+    }
 }
 
 /// The softmax vector unit (design §3) as a cycle-level component.
 ///
 /// A job runs its vector steps back to back, each for the summed cost of its
 /// operations ([`StepCost`]). Its input streams in from SRAM ahead of the
-/// steps (at most `buffer_bytes` requested and not yet consumed), its output
-/// streams out as steps produce it (at most `buffer_bytes` produced and not
-/// yet acknowledged). A step starts when the input it consumes has arrived
+/// steps, in requests of [`REQUEST_VECTORS`] vectors, at most `buffer_bytes`
+/// requested and not yet consumed; its output streams out as steps produce
+/// it, a whole request at a time, at most `buffer_bytes` produced and not
+/// yet acknowledged. A step starts when the input it consumes has arrived
 /// and its output fits. With `ideal`, jobs complete in the cycle they are
 /// taken, moving no data, and their operations are still counted.
 #[derive(Debug)]
@@ -95,28 +206,28 @@ impl VectorUnit {
     /// A unit of `config.lanes` lanes on `element_bytes`-byte data, linked to
     /// an SRAM with `link` timing.
     ///
-    /// Requests are one vector (`lanes × element_bytes`) rounded up to whole
-    /// bank words, or the SRAM's maximum if that is shorter, and are cut at
-    /// multiples of that size, so two requests of one stream share a bank
-    /// word only where one operand ends and the next begins mid-word.
-    ///
-    /// Each stream holds `2 × (read round trip plus 2)` requests: the fastest
-    /// steps consume about one vector per cycle (two inputs over a two-op
-    /// step), so this covers a round trip with room for a step's worth of
-    /// per-row operands.
+    /// A request carries [`REQUEST_VECTORS`] vectors (`lanes × element_bytes`),
+    /// rounded up to a power of two of at least a bank word and at most an
+    /// SRAM line. Requests are cut at multiples of that size, so each is
+    /// served in one cycle when no other client holds its banks, and two
+    /// requests of one stream share a bank word only where one operand ends
+    /// and the next begins mid-word.
+    /// Each stream buffers [`BUFFER_REQUESTS`] requests' worth of data and
+    /// keeps up to twice as many requests in flight (short ones end operands).
     pub fn new(config: &hwconfig::Vector, element_bytes: u64, link: SramLinkTiming) -> Self {
         assert!(config.lanes > 0 && element_bytes > 0, "validated config");
-        let request_bytes = (config.lanes * element_bytes)
-            .next_multiple_of(link.bank_width_bytes)
-            .min(link.max_request_bytes);
-        let request_slots = 2 * (link.read_round_trip_cycles as usize + 2);
+        let request_bytes = (REQUEST_VECTORS * config.lanes * element_bytes)
+            .next_power_of_two()
+            .max(link.bank_width_bytes)
+            .min(link.line_bytes);
+        let request_slots = 2 * BUFFER_REQUESTS as usize;
         VectorUnit {
             lanes: config.lanes,
             ideal: config.ideal,
             costs: config.op_cycles.clone(),
             link,
             request_bytes,
-            buffer_bytes: request_slots as u64 * request_bytes,
+            buffer_bytes: BUFFER_REQUESTS * request_bytes,
             request_slots,
             jobs: TimedQueue::new(JOB_QUEUE, 1),
             done: TimedQueue::new(DONE_QUEUE, 1),
@@ -135,6 +246,11 @@ impl VectorUnit {
         }
     }
 
+    /// Bytes of one SRAM request.
+    pub fn request_bytes(&self) -> u64 {
+        self.request_bytes
+    }
+
     /// Bytes each stream may hold ahead (input) or behind (output).
     pub fn buffer_bytes(&self) -> u64 {
         self.buffer_bytes
@@ -149,15 +265,18 @@ impl VectorUnit {
     /// back when the job queue is full.
     ///
     /// # Panics
-    /// If the tile is empty, or a step would need more input or output than a
-    /// stream buffers (the job's spans do not match its shape): driver bugs.
+    /// If the tile is empty, the job computes nothing, or a step would need
+    /// more input or output than a stream buffers (the job's spans do not
+    /// match its shape): driver bugs.
     pub fn submit(&mut self, now: Cycle, job: VectorJob) -> Result<(), VectorJob> {
         assert!(
             job.rows > 0 && job.cols > 0,
             "vector job {} has an empty tile",
             job.id
         );
-        let steps = (job.rows * job.cols).div_ceil(self.lanes) + job.rows.div_ceil(self.lanes);
+        let steps =
+            StepCost::new(&job.ops, job.rows, job.cols, self.lanes, &self.costs, false).steps();
+        assert!(steps > 0, "vector job {} has no operations", job.id);
         for (what, bytes) in [("input", job.input_bytes()), ("output", job.output_bytes())] {
             assert!(
                 bytes.div_ceil(steps) + self.request_bytes <= self.buffer_bytes,
@@ -267,62 +386,32 @@ impl VectorUnit {
             output_bytes: job.output_bytes(),
             reads: SpanCursor::new(job.inputs),
             writes: SpanCursor::new(job.outputs),
-            next_step: 0,
-            step_cycles_left: 0,
+            committed: 0,
+            run_first: 0,
+            run_start: now,
+            busy_until: now,
             requested_bytes: 0,
             arrived_bytes: 0,
-            consumed_bytes: 0,
-            produced_bytes: 0,
             written_bytes: 0,
             acked_bytes: 0,
         });
     }
 
-    /// Runs one cycle of a step if one is running or can start.
-    fn compute(job: &mut Active, buffer_bytes: u64) -> bool {
-        if job.step_cycles_left == 0 {
-            let k = job.next_step;
-            let ready = k < job.cost.steps()
-                && job.arrived_bytes >= job.input_needed(k)
-                && job.output_after(k) - job.acked_bytes <= buffer_bytes;
-            if !ready {
-                return false;
-            }
-            job.consumed_bytes = job.input_needed(k);
-            job.step_cycles_left = job.cost.step_cycles(k);
-        }
-        job.step_cycles_left -= 1;
-        if job.step_cycles_left == 0 {
-            job.produced_bytes = job.output_after(job.next_step);
-            job.next_step += 1;
-        }
-        true
-    }
-
+    /// Requests input while a whole request fits the buffer room left by
+    /// the steps started so far.
     fn issue_reads(&mut self, now: Cycle) {
         let Some(job) = self.active.as_mut() else {
             return;
         };
-        while self.reads_in_flight.len() < self.request_slots && !self.read_requests.is_full() {
-            let room = (job.consumed_bytes + self.buffer_bytes).saturating_sub(job.requested_bytes);
-            let Some((piece, _)) = job
-                .reads
-                .peek(room.min(self.request_bytes), self.request_bytes)
-            else {
+        let limit = job.consumed_by(job.started(now)) + self.buffer_bytes;
+        while self.reads_in_flight.len() < self.request_slots {
+            let Some(piece) = job.reads.peek(self.request_bytes, self.request_bytes) else {
                 break;
             };
-            if piece.bytes == 0 {
+            if job.requested_bytes + piece.bytes > limit {
                 break;
             }
-            let request = SramRequest {
-                tag: self.next_tag,
-                addr: piece.addr,
-                bytes: piece.bytes,
-            };
-            if self.read_requests.push(now, request).is_err() {
-                unreachable!("checked for room");
-            }
-            self.next_tag += 1;
+            push_request(&mut self.read_requests, &mut self.next_tag, now, piece);
             self.reads_in_flight.push_back((now, piece.bytes));
             job.reads.advance(piece.bytes);
             job.requested_bytes += piece.bytes;
@@ -330,31 +419,26 @@ impl VectorUnit {
         }
     }
 
-    /// Writes produced output a whole piece at a time (a request-sized part
+    /// Writes produced output a whole request at a time (a request-sized part
     /// of a span that does not cross a multiple of the request size), and
     /// the rest once the job has computed everything.
     fn issue_writes(&mut self, now: Cycle) {
         let Some(job) = self.active.as_mut() else {
             return;
         };
-        while self.writes_in_flight.len() < self.request_slots && !self.write_requests.is_full() {
-            let pending = job.produced_bytes - job.written_bytes;
-            let Some((full, _)) = job.writes.peek(self.request_bytes, self.request_bytes) else {
+        let finished = job.finished(now);
+        let produced = job.produced_by(finished);
+        let computed = finished == job.steps();
+        while self.writes_in_flight.len() < self.request_slots {
+            let pending = produced - job.written_bytes;
+            let Some(full) = job.writes.peek(self.request_bytes, self.request_bytes) else {
                 break;
             };
-            if pending == 0 || (pending < full.bytes && !job.computed()) {
+            if pending == 0 || (pending < full.bytes && !computed) {
                 break;
             }
             let piece = SramSpan::new(full.addr, full.bytes.min(pending));
-            let request = SramRequest {
-                tag: self.next_tag,
-                addr: piece.addr,
-                bytes: piece.bytes,
-            };
-            if self.write_requests.push(now, request).is_err() {
-                unreachable!("checked for room");
-            }
-            self.next_tag += 1;
+            push_request(&mut self.write_requests, &mut self.next_tag, now, piece);
             self.writes_in_flight.push_back((now, piece.bytes));
             job.writes.advance(piece.bytes);
             job.written_bytes += piece.bytes;
@@ -362,10 +446,10 @@ impl VectorUnit {
         }
     }
 
-    /// The state of a cycle in which the active job did not compute.
+    /// The state of a cycle in which the active job does not compute.
     fn waiting_state(&self, job: &Active, now: Cycle) -> CycleState {
-        let k = job.next_step;
-        let waits_for_input = k < job.cost.steps() && job.arrived_bytes < job.input_needed(k);
+        let k = job.committed;
+        let waits_for_input = k < job.steps() && job.arrived_bytes < job.consumed_by(k + 1);
         let (in_flight, round_trip, otherwise) = if waits_for_input {
             (
                 &self.reads_in_flight,
@@ -389,30 +473,106 @@ impl VectorUnit {
         })
     }
 
+    /// The state of cycle `now` (ticked, or skipped after the last tick).
+    fn state_at(&self, now: Cycle) -> CycleState {
+        match &self.active {
+            Some(job) if now < job.busy_until => CycleState::Busy,
+            Some(job) => self.waiting_state(job, now),
+            None => self.idle_state(),
+        }
+    }
+
     fn tick_active(&mut self, now: Cycle) -> CycleState {
+        let buffer_bytes = self.buffer_bytes;
         let Some(job) = self.active.as_mut() else {
             return self.idle_state();
         };
-        let computed = Self::compute(job, self.buffer_bytes);
+        job.schedule(now, buffer_bytes);
         self.issue_writes(now);
         self.issue_reads(now);
-        let Some(job) = self.active.as_ref() else {
-            unreachable!("job is active")
-        };
-        let state = if computed {
-            CycleState::Busy
-        } else {
-            self.waiting_state(job, now)
-        };
-        if job.computed()
-            && job.acked_bytes == job.output_bytes
-            && self.done.push(now, job.id).is_ok()
-        {
-            self.active = None;
-            self.jobs_done += 1;
+        let state = self.state_at(now);
+        if let Some(job) = &self.active {
+            if job.finished(now) == job.steps()
+                && job.acked_bytes == job.output_bytes
+                && self.done.push(now, job.id).is_ok()
+            {
+                self.active = None;
+                self.jobs_done += 1;
+            }
         }
         state
     }
+
+    /// The cycles after `now` at which the active job changes state or
+    /// issues a request without any input from outside.
+    fn job_event(&self, job: &Active, now: Cycle) -> Option<Cycle> {
+        let mut next = None::<Cycle>;
+        let mut add = |c: Option<Cycle>| {
+            if let Some(c) = c {
+                next = Some(next.map_or(c, |n| n.min(c)));
+            }
+        };
+        let n = job.steps();
+        // The steps end: the unit stops (and the last step flushes the output).
+        add(Some(job.busy_until).filter(|&c| c >= now));
+        if job.committed == n {
+            add(job.when_finished(n, now));
+        }
+        // The next read fits once enough steps have started.
+        if self.reads_in_flight.len() < self.request_slots {
+            if let Some(piece) = job.reads.peek(self.request_bytes, self.request_bytes) {
+                let threshold =
+                    (job.requested_bytes + piece.bytes).saturating_sub(self.buffer_bytes);
+                // The fewest steps s with ⌈s·B_in/n⌉ ≥ threshold.
+                let steps = mul_div(
+                    threshold.saturating_sub(1),
+                    n,
+                    job.input_bytes.max(1),
+                    Round::Down,
+                ) + 1;
+                add(job.when_started(steps, now));
+            }
+        }
+        // The next whole output request is produced.
+        if self.writes_in_flight.len() < self.request_slots {
+            if let Some(full) = job.writes.peek(self.request_bytes, self.request_bytes) {
+                // The fewest steps f with ⌊f·B_out/n⌋ ≥ written + piece.
+                let steps = mul_div(
+                    job.written_bytes + full.bytes,
+                    n,
+                    job.output_bytes,
+                    Round::Up,
+                );
+                add(job.when_finished(steps, now));
+            }
+        }
+        // A wait turns from normal latency into a conflict.
+        if job.busy_until <= now {
+            for (in_flight, round_trip) in [
+                (&self.reads_in_flight, self.link.read_round_trip_cycles),
+                (&self.writes_in_flight, self.link.write_round_trip_cycles),
+            ] {
+                add(in_flight
+                    .front()
+                    .map(|&(issued, _)| issued + round_trip)
+                    .filter(|&c| c >= now));
+            }
+        }
+        next
+    }
+}
+
+fn push_request(
+    queue: &mut TimedQueue<SramRequest>,
+    next_tag: &mut u64,
+    now: Cycle,
+    piece: SramSpan,
+) {
+    let request = SramRequest::range(*next_tag, piece.addr, piece.bytes);
+    if queue.push(now, request).is_err() {
+        unreachable!("a stream's queue holds its requests in flight, which are counted");
+    }
+    *next_tag += 1;
 }
 
 impl Component for VectorUnit {
@@ -426,24 +586,26 @@ impl Component for VectorUnit {
             }
             self.tick_active(now)
         };
-        // While a job is active next_event is `now + 1`: only cycles without
-        // a job are ever skipped.
-        self.ledger.record(now, state, self.idle_state());
+        // Skipped cycles continue the schedule; next_event reports every
+        // cycle at which that state changes.
+        self.ledger.record(now, state, self.state_at(now + 1));
     }
 
     fn next_event(&self, now: Cycle) -> Option<Cycle> {
-        if self.active.is_some() {
-            return Some(now);
-        }
-        [&self.jobs.next_ready_cycle(), &self.done.next_ready_cycle()]
-            .into_iter()
-            .chain([
-                &self.read_requests.next_ready_cycle(),
-                &self.write_requests.next_ready_cycle(),
-            ])
-            .filter_map(|c| *c)
-            .min()
-            .map(|c| c.max(now))
+        let job = match &self.active {
+            Some(job) => self.job_event(job, now),
+            None => self.jobs.next_ready_cycle(),
+        };
+        [
+            job,
+            self.done.next_ready_cycle(),
+            self.read_requests.next_ready_cycle(),
+            self.write_requests.next_ready_cycle(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|c| c.max(now))
     }
 }
 

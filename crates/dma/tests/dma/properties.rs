@@ -2,7 +2,7 @@
 //! byte moved once, bursts as the splitting rule says, fast-forward
 //! equivalence.
 
-use super::common::{engine, run, sram_config};
+use super::common::{engine, run, sram_config, Opaque};
 use dma::{Direction, DmaJob};
 use proptest::prelude::*;
 use sram::{Sram, SramClient};
@@ -88,7 +88,12 @@ proptest! {
         }
         let mut sram2 = Sram::new(&sram_config(banks, 1, read_latency), 8);
         let mut dma2 = engine(max_outstanding, port(), &sram2);
-        let b = run(&mut dma2, &mut sram2, list, true);
-        prop_assert_eq!(a, b);
+        let b = run(&mut dma2, &mut sram2, list.clone(), true);
+        prop_assert_eq!(a.results(), b.results());
+        // Knowing completion cycles ahead only saves ticks.
+        let mut sram3 = Sram::new(&sram_config(banks, 1, read_latency), 8);
+        let mut dma3 = engine(max_outstanding, Opaque(port()), &sram3);
+        let c = run(&mut dma3, &mut sram3, list, true);
+        prop_assert_eq!(a.results(), c.results());
     }
 }

@@ -173,14 +173,7 @@ fn a_full_response_queue_holds_grants_back() {
     let mut requests = TimedQueue::new(4, 1);
     for tag in 0..2 {
         requests
-            .push(
-                0,
-                SramRequest {
-                    tag,
-                    addr: tag * W,
-                    bytes: W,
-                },
-            )
+            .push(0, SramRequest::range(tag, tag * W, W))
             .unwrap();
     }
     for now in 0..5 {
@@ -255,14 +248,36 @@ fn a_request_outside_the_scratchpad_is_a_driver_bug() {
     let mut sram = Sram::new(&config(4, 1, 1), 1);
     let mut requests = TimedQueue::new(1, 1);
     requests
-        .push(
-            0,
-            SramRequest {
-                tag: 0,
-                addr: (1 << 20) - 8,
-                bytes: 16,
-            },
-        )
+        .push(0, SramRequest::range(0, (1 << 20) - 8, 16))
         .unwrap();
     sram.accept(SramClient::PeRead, &mut requests, 1);
+}
+
+#[test]
+fn a_strided_request_takes_the_ports_of_every_piece() {
+    // Four 64-byte rows 128 bytes apart on 4 banks of one read port: chunks
+    // 0, 2, 4, 6 fall in banks 0, 2, 0, 2, so the request needs two cycles,
+    // is charged one conflict cycle, and answers all 256 bytes at once.
+    let mut sram = Sram::new(&config(4, 1, 1), 4);
+    let mut requests = TimedQueue::new(4, 1);
+    let request = SramRequest {
+        tag: 7,
+        addr: 0,
+        bytes: 64,
+        count: 4,
+        stride_bytes: 128,
+    };
+    requests.push(0, request).unwrap();
+    assert_eq!(sram.accept(SramClient::PeRead, &mut requests, 1), 1);
+    sram.tick(1);
+    assert_eq!(sram.pending_requests(), 1);
+    sram.tick(2);
+    assert_eq!(sram.pending_requests(), 0);
+    let response = sram.responses(SramClient::PeRead).pop(3).unwrap();
+    assert_eq!(
+        (response.tag, response.bytes, response.granted_cycle),
+        (7, 256, 2)
+    );
+    assert_eq!(sram.conflict_cycles(SramClient::PeRead), 1);
+    assert_eq!(sram.client_bytes(SramClient::PeRead), 256);
 }

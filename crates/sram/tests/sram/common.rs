@@ -60,11 +60,7 @@ impl Component for ScriptUser {
             if s.cycle > now {
                 break;
             }
-            let request = SramRequest {
-                tag: self.next as u64,
-                addr: s.addr,
-                bytes: s.bytes,
-            };
+            let request = SramRequest::range(self.next as u64, s.addr, s.bytes);
             if self.queues[s.client as usize].push(now, request).is_err() {
                 break;
             }
