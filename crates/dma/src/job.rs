@@ -75,7 +75,13 @@ impl BurstCursor {
             return None;
         }
         let dram_addr = self.job.dram_addr + self.row * self.job.dram_stride_bytes + self.offset;
-        let to_boundary = burst_bytes - dram_addr % burst_bytes;
+        // Bursts are a power of two in practice: spare the division.
+        let within = if burst_bytes.is_power_of_two() {
+            dram_addr & (burst_bytes - 1)
+        } else {
+            dram_addr % burst_bytes
+        };
+        let to_boundary = burst_bytes - within;
         Some(Burst {
             dram_addr,
             sram_addr: self.job.sram_addr + self.row * self.job.row_bytes + self.offset,
@@ -118,14 +124,13 @@ impl LineSplit {
     pub(crate) fn next(&self, cursor: &BurstCursor) -> Option<(u32, u64, BurstCursor)> {
         let mut end = *cursor;
         let first = end.peek(self.burst_bytes)?;
-        let sram_line = first.sram_addr / self.sram_line_bytes;
+        let line_end = (first.sram_addr / self.sram_line_bytes + 1) * self.sram_line_bytes;
         let (mut bursts, mut bytes) = (0, 0);
         while bursts < self.max_bursts {
             let Some(burst) = end.peek(self.burst_bytes) else {
                 break;
             };
-            if bursts > 0 && (burst.sram_addr + burst.bytes - 1) / self.sram_line_bytes != sram_line
-            {
+            if bursts > 0 && burst.sram_addr + burst.bytes > line_end {
                 break;
             }
             bursts += 1;

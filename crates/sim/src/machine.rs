@@ -360,6 +360,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
         let mut epoch_start = (0, 0.0, 0u64, 0u64); // cycle, macs, lane ops, dram bytes
         let mut next_progress = 0;
         let mut now: Cycle = 0;
+        let mut next_epoch = epoch.unwrap_or(Cycle::MAX);
         // With fast-forward a unit is ticked only in cycles it reported as
         // events or in which the link phase gave it input; its `next_event`
         // covers every other change, so this equals ticking every cycle.
@@ -383,7 +384,9 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             }
 
             if let Some(e) = epoch {
-                if now > 0 && now.is_multiple_of(e) {
+                // Fast-forward stops at every epoch boundary, so `now` meets each.
+                if now == next_epoch {
+                    next_epoch += e;
                     let sample = self.activity(now);
                     timeline.push(epoch_row(
                         epoch_start,
@@ -441,7 +444,8 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             now = match unit_event {
                 None if !changed => return Err(self.deadlock(now)),
                 _ if changed || !fast_forward => now + 1,
-                Some(event) => epoch.map_or(event, |e| event.min((now / e + 1) * e)),
+                Some(event) if epoch.is_some() => event.min(next_epoch),
+                Some(event) => event,
                 None => now + 1,
             };
         };

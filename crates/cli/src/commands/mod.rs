@@ -1,5 +1,6 @@
 //! One module per subcommand; this file declares the command line and dispatches.
 
+mod bench;
 mod common;
 mod compile;
 mod default;
@@ -26,6 +27,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Time the simulator on its standard cases: wall time, simulated cycles per second, peak memory.
+    Bench(bench::BenchArgs),
     /// Compile a workload and dataflow: print the ISA, loop nest, footprint or summary.
     Compile(compile::CompileArgs),
     /// Replay an addr,is_write trace on the configured DRAM and report dram.csv.
@@ -44,6 +47,7 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> CliResult {
     match cli.command {
+        Some(Command::Bench(args)) => bench::run(&args, &cli.set),
         Some(Command::Compile(args)) => compile::run(&args, &cli.set),
         Some(Command::Dram(args)) => dram::run(&args, &cli.set),
         Some(Command::Gemm(args)) => gemm::run(&args, &cli.set),
