@@ -13,7 +13,9 @@ STYLE = {
     "unfused (naive)": ("tab:gray", "s"),
     "unfused (flex)": ("tab:blue", "^"),
     "flat": ("tab:red", "o"),
+    "flat (fixed tile)": ("lightcoral", "o"),
     "flash": ("tab:green", "D"),
+    "flash (fixed tile)": ("lightgreen", "D"),
 }
 
 
@@ -37,11 +39,12 @@ def load(data_dir, name):
 
 
 def label(row):
-    """Naive = unfused with a fixed tiling, FLEX = unfused with the searched tiling (FLAT's terms)."""
-    mapping = row.get("mapping", "fixed")
+    """Naive = unfused with a fixed tiling, FLEX = unfused with the searched tiling (FLAT's terms);
+    flat and flash are named plainly with the searched mapping."""
+    searched = row.get("mapping", "auto") == "auto"
     if row["dataflow"] == "unfused":
-        return "unfused (flex)" if mapping == "auto" else "unfused (naive)"
-    return row["dataflow"]
+        return "unfused (flex)" if searched else "unfused (naive)"
+    return row["dataflow"] if searched else f"{row['dataflow']} (fixed tile)"
 
 
 def style(name):

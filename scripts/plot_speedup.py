@@ -12,15 +12,14 @@ def main():
         frame = load(args.data, sweep)
         if frame is None:
             continue
-        base = frame[frame["label"] == "unfused (naive)"].set_index(["workload", "seq_len"])["cycles"]
+        base = frame[frame["label"] == "unfused (naive)"][["workload", "seq_len", "cycles"]]
+        rows = frame[frame["label"] != "unfused (naive)"].merge(base, on=["workload", "seq_len"], suffixes=("", "_naive"))
+        rows["speedup"] = rows["cycles_naive"] / rows["cycles"]
         fig, ax = plt.subplots(figsize=(5.5, 3.6))
-        for name, group in frame[frame["label"] != "unfused (naive)"].groupby("label"):
-            group = group.groupby("seq_len").apply(
-                lambda g: (base.reindex(list(zip(g["workload"], g["seq_len"]))).values / g["cycles"].values).mean(),
-                include_groups=False,
-            )
+        for name, group in rows.groupby("label"):
+            mean = group.groupby("seq_len")["speedup"].mean()
             color, marker = style(name)
-            ax.plot(group.index, group.values, marker=marker, color=color, label=name)
+            ax.plot(mean.index, mean.values, marker=marker, color=color, label=name)
         ax.axhline(1.0, color="gray", linewidth=0.8)
         ax.set_xscale("log", base=2)
         ax.set_xlabel("sequence length N")

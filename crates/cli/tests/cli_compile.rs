@@ -1,15 +1,9 @@
 //! `flatsim compile`: every --emit form, exit codes, and the text form
 //! parsing back.
 
-use std::process::Command;
+mod common;
 
-fn flatsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_flatsim"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
+use common::*;
 const BASE: [&str; 7] = [
     "compile",
     "--hw",

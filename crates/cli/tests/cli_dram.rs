@@ -1,15 +1,10 @@
+mod common;
+
+use common::*;
 use dram::checker::ProtocolChecker;
 use dram::spec::{presets, IssuedCommand};
 use dram::workload::{Workload, WorkloadKind};
 use std::path::Path;
-use std::process::Command;
-
-fn flatsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_flatsim"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn write_trace(path: &Path, kind: WorkloadKind, requests: u64) {
     let w = Workload {

@@ -1,12 +1,6 @@
-use std::process::Command;
+mod common;
 
-fn flatsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_flatsim"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
+use common::*;
 #[test]
 fn gemm_writes_summary_csv() {
     let dir = tempfile::tempdir().unwrap();

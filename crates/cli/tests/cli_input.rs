@@ -1,19 +1,10 @@
 //! Bad input on the command line: every class exits with code 2 and names
 //! the key (or flag) and the reason.
 
+mod common;
+
+use common::*;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn flatsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flatsim"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn edge_with(dir: &Path, replace: &str, with: &str) -> String {
     let text = hwconfig::builtin_preset("edge").unwrap();

@@ -1,24 +1,10 @@
 //! `flatsim sweep` end to end on GEMM sweeps (fast points).
 
+mod common;
+
+use common::*;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn flatsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flatsim"))
-        .args(args)
-        .env("CI", "1")
-        .output()
-        .unwrap()
-}
-
-fn ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use std::process::Command;
 
 fn write_sweep(dir: &Path) -> String {
     let path = dir.join("gemms.toml");

@@ -2,7 +2,7 @@
 
 use crate::ir::*;
 use crate::plan::{Dataflow, Gran, Plan};
-use hwconfig::PeDataflow;
+use hwconfig::{PeDataflow, Sram};
 
 /// Collects buffers and hands out their ids.
 struct Buffers(Vec<Buffer>);
@@ -29,8 +29,38 @@ impl Buffers {
             slots,
             key_depth,
             extra,
+            extra_slots: 0,
+            row_pad: 0,
         });
         BufId(self.0.len() - 1)
+    }
+
+    /// Lists the last `n` slots of `id` apart from Table 2.
+    fn set_extra_slots(&mut self, id: BufId, n: u32) {
+        self.0[id.0].extra_slots = n;
+    }
+
+    /// Pads the rows of `id` so they spread over the banks (see [`bank_spread_pad`]).
+    fn spread_rows(&mut self, id: BufId, p: &Problem, sram: &Sram) {
+        let b = &mut self.0[id.0];
+        b.row_pad = bank_spread_pad(b.cols.max_len(), p.element_bytes, sram);
+    }
+}
+
+/// Padding, in elements, after rows of `row_elements`. Rows of an even
+/// number of bank words start in the same few banks (every row in the same
+/// ones when the row is a multiple of the whole stripe), so the PE array,
+/// which writes one output row per array row together, queues on those
+/// banks' ports and holds up the vector unit working beside it. One bank
+/// word of padding makes the row an odd number of words, co-prime with the
+/// power-of-two bank count: consecutive rows start in different banks.
+fn bank_spread_pad(row_elements: u64, element_bytes: u64, sram: &Sram) -> u64 {
+    let word = sram.bank_width_bytes;
+    let even_words = (row_elements * element_bytes).is_multiple_of(2 * word);
+    if sram.banks > 1 && word.is_multiple_of(element_bytes) && even_words {
+        word / element_bytes
+    } else {
+        0
     }
 }
 
@@ -147,10 +177,10 @@ fn gemm(
     })
 }
 
-/// The loop nest of `plan` for `p`.
-pub fn loop_nest(p: &Problem, plan: &Plan) -> LoopNest {
+/// The loop nest of `plan` for `p`, with buffers laid out for the banks of `sram`.
+pub fn loop_nest(p: &Problem, plan: &Plan, sram: &Sram) -> LoopNest {
     let (buffers, phases) = match plan.dataflow {
-        Dataflow::Flat => flat(p, plan),
+        Dataflow::Flat => flat(p, plan, sram),
         Dataflow::Flash => flash(p, plan),
         Dataflow::Unfused => unfused(p, plan),
     };
@@ -162,7 +192,7 @@ pub fn loop_nest(p: &Problem, plan: &Plan) -> LoopNest {
     }
 }
 
-fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
+fn flat(p: &Problem, plan: &Plan, sram: &Sram) -> (Buffers, Vec<Phase>) {
     let (n, d) = (p.seq_len, p.head_dim);
     let gran = plan.gran.unwrap_or(Gran::R);
     let (heads, mut loops) = match gran {
@@ -184,6 +214,11 @@ fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
         Span::All(n)
     };
     let tile_depth = loops.len();
+    // Two score slots: the PE array computes the next tile's L while the
+    // vector unit works on this tile's scores, and A runs one tile late
+    // (software pipelining along the tile loops, so across row tiles, heads
+    // and batches alike).
+    let pipelined = plan.score_slots > 1;
     let mut b = Buffers(Vec::new());
     let q = b.add(
         "q",
@@ -195,118 +230,73 @@ fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
         tile_depth,
         false,
     );
-    let mut body = Vec::new();
-    let (k, v, kv_chunks);
-    if plan.spill {
+    let q_slice = Slice {
+        tensor: Tensor::Q,
+        heads,
+        rows,
+        cols: Span::All(d),
+    };
+    // K and V: resident per tile (per head at R granularity), or streamed
+    // in chunks of C rows through one double-buffered `kv` (spill).
+    let chunked = plan.spill.then(|| {
         let chunks = n.div_ceil(plan.cols);
-        loops.push((Var::C, 2 * chunks));
-        let chunk_rows = Span::Block(Block {
+        let chunk = Block {
             var: Var::C,
             size: plan.cols,
             total: n,
             modulo: Some(chunks),
-        });
-        let kv = b.add(
-            "kv",
-            "K chunks, then V chunks, streamed from DRAM (spill)",
-            heads,
-            chunk_rows,
-            Span::All(d),
-            2,
-            tile_depth + 1,
-            false,
-        );
-        body.push(load(
-            q,
-            Slice {
-                tensor: Tensor::Q,
-                heads,
-                rows,
-                cols: Span::All(d),
-            },
-            LoadWhen::Next,
-        ));
-        body.push(load(
-            kv,
-            Slice {
-                tensor: Tensor::KeysThenValues { chunks },
-                heads,
-                rows: chunk_rows,
-                cols: Span::All(d),
-            },
-            LoadWhen::Next,
-        ));
-        (k, v, kv_chunks) = (kv, kv, Some((chunks, chunk_rows)));
-    } else {
-        // R granularity keeps a head's K and V across its row tiles and loads
-        // the next head's in parts alongside them (FLAT's 4Nd).
-        let (kv_depth, when) = if gran == Gran::R {
-            (2, LoadWhen::NextSpread)
-        } else {
-            (tile_depth, LoadWhen::Next)
         };
-        k = b.add(
-            "k",
-            "K of the tile's heads",
-            heads,
-            Span::All(n),
-            Span::All(d),
-            2,
-            kv_depth,
-            false,
-        );
-        v = b.add(
-            "v",
-            "V of the tile's heads",
-            heads,
-            Span::All(n),
-            Span::All(d),
-            2,
-            kv_depth,
-            false,
-        );
-        body.push(load(
-            k,
-            Slice {
-                tensor: Tensor::K,
+        (chunks, chunk)
+    });
+    let (k, v) = match chunked {
+        Some((chunks, chunk)) => {
+            loops.push((Var::C, 2 * chunks));
+            let kv = b.add(
+                "kv",
+                "K chunks, then V chunks, streamed from DRAM (spill)",
                 heads,
-                rows: Span::All(n),
-                cols: Span::All(d),
-            },
-            when,
-        ));
-        body.push(load(
-            v,
-            Slice {
-                tensor: Tensor::V,
-                heads,
-                rows: Span::All(n),
-                cols: Span::All(d),
-            },
-            when,
-        ));
-        body.push(load(
-            q,
-            Slice {
-                tensor: Tensor::Q,
-                heads,
-                rows,
-                cols: Span::All(d),
-            },
-            LoadWhen::Next,
-        ));
-        kv_chunks = None;
-    }
+                Span::Block(chunk),
+                Span::All(d),
+                2,
+                tile_depth + 1,
+                false,
+            );
+            (kv, kv)
+        }
+        None => {
+            // R granularity keeps a head's K and V across its row tiles and
+            // loads the next head's in parts alongside them (FLAT's 4Nd).
+            let kv_depth = if gran == Gran::R { 2 } else { tile_depth };
+            let mut add = |name, what| {
+                b.add(
+                    name,
+                    what,
+                    heads,
+                    Span::All(n),
+                    Span::All(d),
+                    2,
+                    kv_depth,
+                    false,
+                )
+            };
+            (
+                add("k", "K of the tile's heads"),
+                add("v", "V of the tile's heads"),
+            )
+        }
+    };
     let l = b.add(
         "l",
         "scores L, then probabilities P, of the tile",
         heads,
         rows,
         Span::All(n),
-        1,
-        0,
+        plan.score_slots,
+        if pipelined { tile_depth } else { 0 },
         false,
     );
+    b.set_extra_slots(l, plan.score_slots - 1);
+    b.spread_rows(l, p, sram);
     let o = b.add(
         "o",
         "O rows of the tile",
@@ -319,7 +309,6 @@ fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
     );
     let m = b.add("m", "row maxima", heads, rows, Span::All(1), 1, 0, true);
     let s = b.add("s", "row sums", heads, rows, Span::All(1), 1, 0, true);
-    let prologue = prologue_of(&body);
     let softmax = three_pass(stacked(l, n, n), m, s);
     let store = Stmt::Store(Store {
         buf: o,
@@ -330,82 +319,123 @@ fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
             cols: Span::All(d),
         },
     });
-    match kv_chunks {
+    // The L and A GEMMs of every head of the tile, on the keys `l_cols` of the scores.
+    let gemms = |l_cols: Span, accumulate| {
+        let l_view = view(l, Span::All(n), l_cols);
+        let l_gemm = per_head(
+            heads,
+            p,
+            vec![gemm(
+                "L",
+                l_view,
+                whole(q, n, d),
+                whole(k, n, d),
+                true,
+                Accumulate::Never,
+                plan.l_dataflow,
+            )],
+        );
+        let a_gemm = per_head(
+            heads,
+            p,
+            vec![gemm(
+                "A",
+                whole(o, n, d),
+                l_view,
+                whole(v, n, d),
+                false,
+                accumulate,
+                plan.a_dataflow,
+            )],
+        );
+        (l_gemm, a_gemm)
+    };
+    let (prologue, body, delay_depth) = match chunked {
         None => {
-            body.extend(per_head(
-                heads,
-                p,
-                vec![gemm(
-                    "L",
-                    whole(l, n, n),
-                    whole(q, n, d),
-                    whole(k, n, d),
-                    true,
-                    Accumulate::Never,
-                    plan.l_dataflow,
-                )],
-            ));
-            body.extend(softmax);
-            body.extend(per_head(
-                heads,
-                p,
-                vec![gemm(
-                    "A",
-                    whole(o, n, d),
-                    whole(l, n, n),
-                    whole(v, n, d),
-                    false,
-                    Accumulate::Never,
-                    plan.a_dataflow,
-                )],
-            ));
-            body.push(store);
-        }
-        Some((chunks, chunk_rows)) => {
-            // The chunk's columns of the score rows; the chunk itself fills kv from row 0.
-            let Span::Block(chunk_cols) = chunk_rows else {
-                unreachable!("chunks are blocks")
+            let when_kv = if gran == Gran::R {
+                LoadWhen::NextSpread
+            } else {
+                LoadWhen::Next
             };
-            let l_chunk = view(l, Span::All(n), Span::Block(chunk_cols));
-            let kv_view = whole(k, n, d);
-            body.push(when(
-                Var::C,
-                Test::Lt(chunks),
-                per_head(
+            let kv_load = |buf, tensor| {
+                let slice = Slice {
+                    tensor,
                     heads,
-                    p,
-                    vec![gemm(
-                        "L",
-                        l_chunk,
-                        whole(q, n, d),
-                        kv_view,
-                        true,
-                        Accumulate::Never,
-                        plan.l_dataflow,
-                    )],
-                ),
-            ));
-            body.push(when(Var::C, Test::Eq(chunks - 1), softmax));
-            body.push(when(
-                Var::C,
-                Test::Ge(chunks),
-                per_head(
-                    heads,
-                    p,
-                    vec![gemm(
-                        "A",
-                        whole(o, n, d),
-                        l_chunk,
-                        whole(v, n, d),
-                        false,
-                        Accumulate::UnlessFirst(Var::C, chunks),
-                        plan.a_dataflow,
-                    )],
-                ),
-            ));
-            body.push(when(Var::C, Test::Eq(2 * chunks - 1), vec![store]));
+                    rows: Span::All(n),
+                    cols: Span::All(d),
+                };
+                load(buf, slice, when_kv)
+            };
+            let (load_k, load_v) = (kv_load(k, Tensor::K), kv_load(v, Tensor::V));
+            let load_q = load(q, q_slice, LoadWhen::Next);
+            let (l_gemm, mut a_and_store) = gemms(Span::All(n), Accumulate::Never);
+            a_and_store.push(store);
+            let mut body = if pipelined {
+                // A reads V one step late: the next V goes in after that read.
+                vec![load_k, load_q]
+            } else {
+                vec![load_k, load_v.clone(), load_q]
+            };
+            body.extend(l_gemm);
+            body.extend(softmax);
+            if pipelined {
+                body.push(Stmt::Delayed(a_and_store));
+                body.push(load_v);
+            } else {
+                body.extend(a_and_store);
+            }
+            (prologue_of(&body), body, loops.len())
         }
-    }
+        Some((chunks, chunk)) => {
+            // Chunk c's columns of the score rows (c − chunks for V's).
+            let (l_gemm, a_gemm) =
+                gemms(Span::Block(chunk), Accumulate::UnlessFirst(Var::C, chunks));
+            let chunk_of = |tensor, when_| {
+                let slice = Slice {
+                    tensor,
+                    heads,
+                    rows: Span::Block(chunk),
+                    cols: Span::All(d),
+                };
+                load(k, slice, when_)
+            };
+            let mut body = vec![load(q, q_slice, LoadWhen::Next)];
+            let a_and_store = vec![
+                when(Var::C, Test::Ge(chunks), a_gemm),
+                when(Var::C, Test::Eq(2 * chunks - 1), vec![store]),
+            ];
+            if pipelined {
+                // Tile i streams its K chunks for L(i), then tile i−1's V
+                // chunks for A(i−1): each step prefetches the next step's chunk.
+                let next_k = chunk_of(Tensor::K, LoadWhen::Next);
+                body.push(when(Var::C, Test::Lt(chunks - 1), vec![next_k.clone()]));
+                body.push(when(Var::C, Test::Ge(2 * chunks - 1), vec![next_k]));
+                body.push(when(Var::C, Test::Lt(chunks), l_gemm));
+                body.push(when(Var::C, Test::Eq(chunks - 1), softmax));
+                let next_v = when(
+                    Var::C,
+                    Test::Ge(chunks - 1),
+                    vec![when(
+                        Var::C,
+                        Test::Lt(2 * chunks - 1),
+                        vec![chunk_of(Tensor::V, LoadWhen::Next)],
+                    )],
+                );
+                body.push(Stmt::Delayed([vec![next_v], a_and_store].concat()));
+                let prologue = vec![
+                    load(q, q_slice, LoadWhen::Now),
+                    chunk_of(Tensor::K, LoadWhen::Now),
+                ];
+                (prologue, body, tile_depth)
+            } else {
+                body.push(chunk_of(Tensor::KeysThenValues { chunks }, LoadWhen::Next));
+                body.push(when(Var::C, Test::Lt(chunks), l_gemm));
+                body.push(when(Var::C, Test::Eq(chunks - 1), softmax));
+                body.extend(a_and_store);
+                (prologue_of(&body), body, loops.len())
+            }
+        }
+    };
     (
         b,
         vec![Phase {
@@ -413,6 +443,7 @@ fn flat(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
             loops,
             prologue,
             body,
+            delay_depth,
         }],
     )
 }
@@ -599,12 +630,7 @@ fn flash(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
     )]));
     (
         b,
-        vec![Phase {
-            name: "flash attention",
-            loops,
-            prologue,
-            body,
-        }],
+        vec![Phase::new("flash attention", loops, prologue, body)],
     )
 }
 
@@ -700,12 +726,12 @@ fn unfused(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
             true,
         );
         let s = b.add("s", "row sums", one, Span::All(n), Span::All(1), 1, 0, true);
-        softmax_phase = Phase {
-            name: "softmax",
-            loops: vec![(Var::B, p.batch), (Var::H, p.heads)],
-            prologue: vec![],
-            body: three_pass(whole(all, n, n), m, s),
-        };
+        softmax_phase = Phase::new(
+            "softmax",
+            vec![(Var::B, p.batch), (Var::H, p.heads)],
+            vec![],
+            three_pass(whole(all, n, n), m, s),
+        );
         p_operand = tile;
         a_loads = vec![];
     } else {
@@ -752,16 +778,16 @@ fn unfused(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
             buf: sr,
             slice: scores(srows, Span::All(n)),
         }));
-        softmax_phase = Phase {
-            name: "softmax",
-            loops: vec![
+        softmax_phase = Phase::new(
+            "softmax",
+            vec![
                 (Var::B, p.batch),
                 (Var::H, p.heads),
                 (Var::R, n.div_ceil(plan.softmax_rows)),
             ],
             prologue,
             body,
-        };
+        );
         let pt = b.add(
             "p",
             "probability tile from DRAM",
@@ -775,12 +801,12 @@ fn unfused(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
         p_operand = whole(pt, n, n);
         a_loads = vec![load(pt, scores(rows, keys), LoadWhen::Next)];
     }
-    phases.push(Phase {
-        name: "scores L = Q·Kᵀ",
-        loops: tiles.clone(),
-        prologue: l_prologue,
-        body: l_body,
-    });
+    phases.push(Phase::new(
+        "scores L = Q·Kᵀ",
+        tiles.clone(),
+        l_prologue,
+        l_body,
+    ));
     phases.push(softmax_phase);
 
     // Phase 3: O = P·V, accumulated over key blocks.
@@ -818,11 +844,38 @@ fn unfused(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
             },
         })],
     ));
-    phases.push(Phase {
-        name: "context A = P·V",
-        loops: tiles,
-        prologue: a_prologue,
-        body: a_body,
-    });
+    phases.push(Phase::new("context A = P·V", tiles, a_prologue, a_body));
     (b, phases)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sram(banks: u64, width: u64) -> Sram {
+        let hw = hwconfig::HwConfig::parse(
+            "<edge>",
+            hwconfig::builtin_preset("edge").unwrap(),
+            &[
+                format!("sram.banks={banks}"),
+                format!("sram.bank_width_bytes={width}"),
+            ],
+        )
+        .unwrap();
+        hw.sram
+    }
+
+    #[test]
+    fn rows_of_an_even_number_of_bank_words_get_one_word_of_padding() {
+        let s = sram(256, 64);
+        // 4096 two-byte elements: 128 words, every other row in the same banks.
+        assert_eq!(bank_spread_pad(4096, 2, &s), 32);
+        // 64 elements: 2 words.
+        assert_eq!(bank_spread_pad(64, 2, &s), 32);
+        // An odd number of words, or less than a word: already spread.
+        assert_eq!(bank_spread_pad(96, 2, &s), 0);
+        assert_eq!(bank_spread_pad(16, 2, &s), 0);
+        // One bank: nothing to spread.
+        assert_eq!(bank_spread_pad(4096, 2, &sram(1, 64)), 0);
+    }
 }

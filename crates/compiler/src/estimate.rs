@@ -1,9 +1,13 @@
-//! Analytical time of a plan, for ranking: the maximum of PE-array time
-//! (closed-form GEMM timing, real fold efficiency), vector time (element
-//! ops × op cycles / lanes) and DRAM time (bytes / bandwidth).
+//! Analytical time of a plan, for ranking. When the plan overlaps the PE
+//! array and the vector unit ([`Plan::overlaps_pe_and_vector`]) it is the
+//! maximum of PE-array time (closed-form GEMM timing, real fold
+//! efficiency), vector time (element ops × op cycles / lanes) and DRAM time
+//! (bytes / bandwidth); when they take turns, PE and vector time add up
+//! before the maximum with DRAM time.
 
 use crate::lower::Census;
-use hwconfig::{DramModel, DramPreset, HwConfig, PeDataflow};
+use crate::plan::Plan;
+use hwconfig::{DramModel, DramPreset, HwConfig};
 use pe_array::{ArrayShape, GemmShape, GemmTiming};
 
 /// Which resource bounds the estimate.
@@ -11,6 +15,8 @@ use pe_array::{ArrayShape, GemmShape, GemmTiming};
 pub enum Bound {
     Pe,
     Vector,
+    /// PE array and vector unit in turn (a plan that does not overlap them).
+    PeThenVector,
     Dram,
 }
 
@@ -19,6 +25,7 @@ impl Bound {
         match self {
             Bound::Pe => "pe",
             Bound::Vector => "vector",
+            Bound::PeThenVector => "pe+vector",
             Bound::Dram => "dram",
         }
     }
@@ -49,13 +56,9 @@ pub fn dram_bytes_per_s(hw: &HwConfig) -> f64 {
     per_channel_gb_s * 1e9 * hw.dram.channels as f64
 }
 
-/// The estimate of a census with the given GEMM dataflows.
-pub fn estimate(
-    hw: &HwConfig,
-    census: &Census,
-    l_dataflow: PeDataflow,
-    a_dataflow: PeDataflow,
-) -> Estimate {
+/// The estimate of a census for `plan` (its GEMM dataflows, and whether it
+/// overlaps the PE array and the vector unit).
+pub fn estimate(hw: &HwConfig, census: &Census, plan: &Plan) -> Estimate {
     let array = ArrayShape {
         rows: hw.pe_array.rows,
         cols: hw.pe_array.cols,
@@ -64,7 +67,11 @@ pub fn estimate(
         .gemms
         .iter()
         .map(|(&(m, k, n, is_l), &count)| {
-            let df = if is_l { l_dataflow } else { a_dataflow };
+            let df = if is_l {
+                plan.l_dataflow
+            } else {
+                plan.a_dataflow
+            };
             GemmTiming::new(array, df, hw.pe_array.fold_overlap, GemmShape { m, k, n }).total_cycles
                 * count
         })
@@ -76,16 +83,20 @@ pub fn estimate(
     };
     let bytes = (census.dram_read_bytes + census.dram_write_bytes) as f64;
     let dram_cycles = (bytes / dram_bytes_per_s(hw) * hw.clock_hz()).ceil() as u64;
-    let (cycles, bound) = [
-        (pe_cycles, Bound::Pe),
-        (vector_cycles, Bound::Vector),
-        (dram_cycles, Bound::Dram),
-    ]
-    .into_iter()
-    .fold(
-        (0, Bound::Pe),
-        |best, x| if x.0 > best.0 { x } else { best },
-    );
+    let compute = if plan.overlaps_pe_and_vector() {
+        vec![(pe_cycles, Bound::Pe), (vector_cycles, Bound::Vector)]
+    } else if vector_cycles == 0 {
+        vec![(pe_cycles, Bound::Pe)]
+    } else {
+        vec![(pe_cycles + vector_cycles, Bound::PeThenVector)]
+    };
+    let (cycles, bound) = compute
+        .into_iter()
+        .chain([(dram_cycles, Bound::Dram)])
+        .fold(
+            (0, Bound::Pe),
+            |best, x| if x.0 > best.0 { x } else { best },
+        );
     Estimate {
         pe_cycles,
         vector_cycles,

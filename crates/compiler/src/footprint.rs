@@ -3,7 +3,8 @@
 use crate::ir::{LoopNest, Problem};
 use crate::plan::Gran;
 
-/// One buffer's bytes.
+/// One buffer's bytes (or the bytes of its slots beyond Table 2's count,
+/// listed as a separate extra).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TensorBytes {
     pub name: &'static str,
@@ -11,7 +12,7 @@ pub struct TensorBytes {
     pub slots: u32,
     /// All slots, without alignment padding.
     pub bytes: u64,
-    /// Listed apart from Table 2 (per-row statistics).
+    /// Listed apart from Table 2 (per-row statistics, extra slots).
     pub extra: bool,
 }
 
@@ -29,17 +30,27 @@ pub struct Footprint {
 impl Footprint {
     pub fn of(nest: &LoopNest, sram: &hwconfig::Sram) -> Self {
         let p = &nest.problem;
-        let tensors = nest
-            .buffers
-            .iter()
-            .map(|b| TensorBytes {
+        let mut tensors = Vec::new();
+        for b in &nest.buffers {
+            let slot_bytes = b.slot_elements(p) * p.element_bytes;
+            let table2_slots = b.slots - b.extra_slots;
+            tensors.push(TensorBytes {
                 name: b.name,
                 what: b.what,
-                slots: b.slots,
-                bytes: b.slot_elements(p) * p.element_bytes * u64::from(b.slots),
+                slots: table2_slots,
+                bytes: slot_bytes * u64::from(table2_slots),
                 extra: b.extra,
-            })
-            .collect();
+            });
+            if b.extra_slots > 0 {
+                tensors.push(TensorBytes {
+                    name: b.name,
+                    what: "further slots, beyond Table 2 (PE array and vector unit overlap)",
+                    slots: b.extra_slots,
+                    bytes: slot_bytes * u64::from(b.extra_slots),
+                    extra: true,
+                });
+            }
+        }
         let (allocated_bytes, refusal) = match crate::program::allocate(nest, sram) {
             Ok(table) => (Some(table.allocated_bytes()), None),
             Err(e) => (None, Some(e)),
@@ -61,7 +72,7 @@ impl Footprint {
             .sum()
     }
 
-    /// Bytes of the extras (softmax statistics).
+    /// Bytes of the extras (softmax statistics, the second score slot).
     pub fn extra_bytes(&self) -> u64 {
         self.tensors
             .iter()

@@ -133,11 +133,27 @@ pub struct Buffer {
     pub key_depth: usize,
     /// Listed apart from FLAT's Table 2 (per-row softmax statistics).
     pub extra: bool,
+    /// Slots beyond Table 2's count, listed apart as extras (the score
+    /// buffer's second slot, which lets the PE array and the vector unit overlap).
+    pub extra_slots: u32,
+    /// Elements of padding after each row in SRAM, so that rows whose
+    /// length is an even number of bank words start in different banks
+    /// (a GEMM writes one row per array row at once). Never moved by DMA.
+    pub row_pad: u64,
 }
 
 impl Buffer {
+    /// Elements of one slot, as FLAT's Table 2 counts them (no padding).
     pub fn slot_elements(&self, p: &Problem) -> u64 {
         self.heads.count(p) * self.rows.max_len() * self.cols.max_len()
+    }
+
+    /// Bytes one slot takes in SRAM, row padding included.
+    pub fn slot_bytes_placed(&self, p: &Problem) -> u64 {
+        self.heads.count(p)
+            * self.rows.max_len()
+            * (self.cols.max_len() + self.row_pad)
+            * p.element_bytes
     }
 }
 
@@ -252,9 +268,11 @@ pub enum Stmt {
         cond: Cond,
         body: Vec<Stmt>,
     },
-    /// Runs one step later, with the previous step's indices (software
-    /// pipelining: the PE array computes the next block's scores before
-    /// this block's P·V); after the last step it runs once more.
+    /// Runs one iteration of the phase's first `delay_depth` tile loops
+    /// late, with that iteration's indices and the inner loops' own
+    /// (software pipelining: the PE array computes the next block's or
+    /// tile's scores before this one's P·V). After the last iteration it
+    /// runs once more, at every step of the inner loops.
     Delayed(Vec<Stmt>),
     Load(Load),
     Store(Store),
@@ -270,6 +288,47 @@ pub struct Phase {
     /// Runs once, at the first step's indices, before the loops.
     pub prologue: Vec<Stmt>,
     pub body: Vec<Stmt>,
+    /// How many outer tile loops `Delayed` statements lag by one iteration
+    /// (all of them: one step late).
+    pub delay_depth: usize,
+}
+
+impl Phase {
+    /// A phase whose `Delayed` statements (if any) run one step late.
+    pub fn new(
+        name: &'static str,
+        loops: Vec<(Var, u64)>,
+        prologue: Vec<Stmt>,
+        body: Vec<Stmt>,
+    ) -> Self {
+        Phase {
+            name,
+            delay_depth: loops.len(),
+            loops,
+            prologue,
+            body,
+        }
+    }
+
+    /// Indices `Delayed` statements run with, in words.
+    fn delayed_indices(&self) -> String {
+        let names = |loops: &[(Var, u64)]| -> String {
+            loops
+                .iter()
+                .map(|(v, _)| v.name())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        if self.delay_depth >= self.loops.len() {
+            "previous step's indices".to_string()
+        } else {
+            format!(
+                "previous ({}) step's indices, this {}",
+                names(&self.loops[..self.delay_depth]),
+                names(&self.loops[self.delay_depth..])
+            )
+        }
+    }
 }
 
 /// A dataflow's whole program as loop nests, in phase order.
@@ -352,21 +411,27 @@ fn test(t: &Test) -> String {
 }
 
 impl LoopNest {
-    fn stmts(&self, f: &mut fmt::Formatter<'_>, body: &[Stmt], depth: usize) -> fmt::Result {
+    fn stmts(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        phase: &Phase,
+        body: &[Stmt],
+        depth: usize,
+    ) -> fmt::Result {
         for s in body {
             indent(f, depth)?;
             match s {
                 Stmt::For { var, extent, body } => {
                     writeln!(f, "for {} in 0..{extent}:", var.name())?;
-                    self.stmts(f, body, depth + 1)?;
+                    self.stmts(f, phase, body, depth + 1)?;
                 }
                 Stmt::When { cond, body } => {
                     writeln!(f, "when {} {}:", cond.var.name(), test(&cond.test))?;
-                    self.stmts(f, body, depth + 1)?;
+                    self.stmts(f, phase, body, depth + 1)?;
                 }
                 Stmt::Delayed(body) => {
-                    writeln!(f, "delayed (previous step's indices):")?;
-                    self.stmts(f, body, depth + 1)?;
+                    writeln!(f, "delayed ({}):", phase.delayed_indices())?;
+                    self.stmts(f, phase, body, depth + 1)?;
                 }
                 Stmt::Load(l) => {
                     let word = match l.when {
@@ -446,15 +511,23 @@ impl fmt::Display for LoopNest {
                         .collect()
                 })
                 .unwrap_or_default();
+            let extra_slots = match b.extra_slots {
+                0 => String::new(),
+                n => format!(" ({n} extra)"),
+            };
+            let pad = match b.row_pad {
+                0 => String::new(),
+                n => format!(" (rows padded by {n})"),
+            };
             writeln!(
                 f,
-                "buffer {}: {} slot(s) × {} head(s) × {}×{}, {} bytes/slot, slot key ({}){} — {}",
+                "buffer {}: {} slot(s){extra_slots} × {} head(s) × {}×{}{pad}, {} bytes/slot, slot key ({}){} — {}",
                 b.name,
                 b.slots,
                 b.heads.count(p),
                 b.rows.max_len(),
                 b.cols.max_len(),
-                b.slot_elements(p) * p.element_bytes,
+                b.slot_bytes_placed(p),
                 key.join(","),
                 if b.extra { ", extra" } else { "" },
                 b.what
@@ -462,12 +535,12 @@ impl fmt::Display for LoopNest {
         }
         for phase in &self.phases {
             writeln!(f, "phase {}:", phase.name)?;
-            self.stmts(f, &phase.prologue, 1)?;
+            self.stmts(f, phase, &phase.prologue, 1)?;
             for (depth, (var, extent)) in phase.loops.iter().enumerate() {
                 indent(f, depth + 1)?;
                 writeln!(f, "for {} in 0..{extent}:", var.name())?;
             }
-            self.stmts(f, &phase.body, phase.loops.len() + 1)?;
+            self.stmts(f, phase, &phase.body, phase.loops.len() + 1)?;
         }
         Ok(())
     }

@@ -79,7 +79,7 @@ pub fn rank_plans(
 
 /// The loop nest of `plan` (printable with `Display`).
 pub fn loop_nest(hw: &HwConfig, w: &Workload, plan: &Plan) -> ir::LoopNest {
-    build::loop_nest(&problem(hw, w), plan)
+    build::loop_nest(&problem(hw, w), plan, &hw.sram)
 }
 
 /// Live SRAM bytes per tensor of `plan`, and whether it fits.

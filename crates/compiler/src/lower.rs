@@ -240,7 +240,8 @@ impl<'n> Ctx<'n> {
     /// SRAM view of an operand, with its rows and columns. A slot is laid
     /// out densely for the current tile: rows are as long as the buffer's
     /// current column extent (shorter for the last, partial key block), so
-    /// DMA transfers, which pack rows densely, agree with the GEMMs.
+    /// DMA transfers, which pack rows densely, agree with the GEMMs; buffers
+    /// the DMA never moves may pad their rows (`row_pad`).
     fn operand(&self, o: &Operand, env: &Env) -> (SramTile, u64, u64) {
         let b = self.nest.buffer(o.buf);
         let eb = self.eb();
@@ -259,7 +260,7 @@ impl<'n> Ctx<'n> {
         } else {
             0
         };
-        let stride = Self::extent(&b.cols, env);
+        let stride = Self::extent(&b.cols, env) + b.row_pad;
         let offset = ((head * max_rows + row0) * stride + col0) * eb;
         let tile = SramTile {
             at: SramAddr {
@@ -383,6 +384,32 @@ pub fn lower_delayed(ctx: &mut Ctx, body: &[Stmt], env: &Env) {
     }
 }
 
+/// `env` with the first `depth` tile loops one iteration back and the inner
+/// loops unchanged; `None` at the first iteration.
+fn prev_key(loops: &[(Var, u64)], env: &Env, depth: usize) -> Option<Env> {
+    let mut prev = *env;
+    for &(v, extent) in loops[..depth].iter().rev() {
+        if prev.get(v) > 0 {
+            return Some(prev.with(v, prev.get(v) - 1));
+        }
+        prev = prev.with(v, extent - 1);
+    }
+    None
+}
+
+/// The step after `env` in the inner loops (after the first `depth`),
+/// outer loops unchanged; `None` after the last.
+fn next_inner(loops: &[(Var, u64)], env: &Env, depth: usize) -> Option<Env> {
+    let mut next = *env;
+    for &(v, extent) in loops[depth..].iter().rev() {
+        if next.get(v) + 1 < extent {
+            return Some(next.with(v, next.get(v) + 1));
+        }
+        next = next.with(v, 0);
+    }
+    None
+}
+
 /// The step after `env` in the first `depth` tile loops, inner loops reset.
 fn next_key(loops: &[(Var, u64)], env: &Env, depth: usize) -> Option<Env> {
     let mut next = *env;
@@ -486,8 +513,11 @@ fn lower_transfer(
         (sram_row0, row0, rows) = (lo, row0 + lo, hi - lo);
     }
     let max_rows = b.rows.max_len();
-    let stride = Ctx::extent(&b.cols, buf_env);
-    debug_assert_eq!(cols, stride, "a transfer fills whole buffer rows");
+    let stride = Ctx::extent(&b.cols, buf_env) + b.row_pad;
+    debug_assert_eq!(
+        cols, stride,
+        "a transfer fills whole (unpadded) buffer rows"
+    );
     let slot = ctx.slot(buf, buf_env);
     let dram_at =
         |head: u64, row: u64| base + ((head * tensor_rows + row) * tensor_cols + col0) * eb;
@@ -636,10 +666,11 @@ fn lower_vector(ctx: &mut Ctx, v: &VectorStmt, env: &Env) {
 enum At {
     /// Before the prologue of a phase.
     Start,
-    /// At a step of a phase; `prev` is the previous step.
-    Step { env: Env, prev: Option<Env> },
-    /// After the last step: delayed statements run once more.
-    Drain { last: Env },
+    /// At a step of a phase.
+    Step(Env),
+    /// After the last step: delayed statements run once more, at `env`
+    /// (the last outer iteration, each step of the inner loops).
+    Drain(Env),
 }
 
 /// Produces instructions tile step by tile step.
@@ -671,17 +702,15 @@ impl<'n> Walker<'n> {
         match self.at {
             At::Start => {
                 lower_stmts(&mut self.ctx, &phase.prologue, &first);
-                self.at = At::Step {
-                    env: first,
-                    prev: None,
-                };
+                self.at = At::Step(first);
             }
-            At::Step { env, prev } => {
+            At::Step(env) => {
                 // Body order with delayed statements interleaved at their place.
+                let delayed = prev_key(&phase.loops, &env, phase.delay_depth);
                 for s in &phase.body {
                     match s {
                         Stmt::Delayed(inner) => {
-                            if let Some(prev) = prev {
+                            if let Some(prev) = delayed {
                                 lower_stmts(&mut self.ctx, inner, &prev);
                             }
                         }
@@ -689,17 +718,26 @@ impl<'n> Walker<'n> {
                     }
                 }
                 self.at = match next_key(&phase.loops, &env, phase.loops.len()) {
-                    Some(next) => At::Step {
-                        env: next,
-                        prev: Some(env),
-                    },
-                    None => At::Drain { last: env },
+                    Some(next) => At::Step(next),
+                    None => {
+                        // The last outer iteration, from its first inner step.
+                        let mut start = env;
+                        for &(v, _) in &phase.loops[phase.delay_depth..] {
+                            start = start.with(v, 0);
+                        }
+                        At::Drain(start)
+                    }
                 };
             }
-            At::Drain { last } => {
-                lower_delayed(&mut self.ctx, &phase.body, &last);
-                self.phase += 1;
-                self.at = At::Start;
+            At::Drain(env) => {
+                lower_delayed(&mut self.ctx, &phase.body, &env);
+                match next_inner(&phase.loops, &env, phase.delay_depth) {
+                    Some(next) => self.at = At::Drain(next),
+                    None => {
+                        self.phase += 1;
+                        self.at = At::Start;
+                    }
+                }
             }
         }
         true

@@ -28,7 +28,7 @@ pub(crate) fn problem(hw: &HwConfig, w: &Workload) -> Problem {
 }
 
 fn footprint(hw: &HwConfig, p: &Problem, plan: &Plan) -> Footprint {
-    Footprint::of(&crate::build::loop_nest(p, plan), &hw.sram)
+    Footprint::of(&crate::build::loop_nest(p, plan, &hw.sram), &hw.sram)
 }
 
 fn flag_error(flag: &str, reason: &str) -> CompileError {
@@ -108,10 +108,18 @@ fn base_plan(hw: &HwConfig, p: &Problem, spec: &DataflowSpec) -> Plan {
         spill: false,
         scores_in_sram: false,
         softmax_rows: rows,
+        score_slots: 1,
     }
 }
 
-/// Completes `plan` (score placement, spilling) and returns it with its footprint.
+/// Whether a second score slot can overlap the PE array and the vector
+/// unit: flat with tile loops (granularity m is a single step).
+fn can_pipeline(plan: &Plan) -> bool {
+    plan.dataflow == Dataflow::Flat && plan.gran != Some(Gran::M)
+}
+
+/// Completes `plan` (score placement, a second score slot when it fits,
+/// spilling) and returns it with its footprint.
 fn finish(
     hw: &HwConfig,
     p: &Problem,
@@ -123,7 +131,7 @@ fn finish(
         Dataflow::Unfused => place_scores(hw, p, plan),
         Dataflow::Flash => (plan, footprint(hw, p, &plan)),
         Dataflow::Flat => {
-            let fp = footprint(hw, p, &plan);
+            let (plan, fp) = choose_slots(hw, p, plan);
             if fp.fits() || !allow_spill {
                 return (plan, fp);
             }
@@ -134,9 +142,24 @@ fn finish(
                     .min(p.seq_len),
                 ..plan
             };
-            (spilled, footprint(hw, p, &spilled))
+            choose_slots(hw, p, spilled)
         }
     }
+}
+
+/// `plan` (one score slot) with two score slots when they fit, else as is.
+fn choose_slots(hw: &HwConfig, p: &Problem, plan: Plan) -> (Plan, Footprint) {
+    if can_pipeline(&plan) {
+        let pipelined = Plan {
+            score_slots: 2,
+            ..plan
+        };
+        let fp = footprint(hw, p, &pipelined);
+        if fp.fits() {
+            return (pipelined, fp);
+        }
+    }
+    (plan, footprint(hw, p, &plan))
 }
 
 fn refusal(plan: &Plan, fp: &Footprint, allow_spill: bool) -> CompileError {
@@ -247,13 +270,22 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
                         rows: r,
                         ..base
                     };
-                    tilings.push(plan);
+                    let mut variants = vec![plan];
                     if allow_spill {
                         for c in fixed_or(spec.cols, sizes(64, n)) {
-                            tilings.push(Plan {
+                            variants.push(Plan {
                                 spill: true,
                                 cols: c,
                                 ..plan
+                            });
+                        }
+                    }
+                    for v in variants {
+                        tilings.push(v);
+                        if can_pipeline(&v) {
+                            tilings.push(Plan {
+                                score_slots: 2,
+                                ..v
                             });
                         }
                     }
@@ -286,7 +318,7 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
             });
             continue;
         }
-        let nest = crate::build::loop_nest(&p, &plan);
+        let nest = crate::build::loop_nest(&p, &plan, &hw.sram);
         let c = census(&nest, &TokenPlan::new(&nest));
         for l in PeDataflow::ALL {
             for a in PeDataflow::ALL {
@@ -298,7 +330,7 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
                 out.push(Ranked {
                     plan,
                     footprint: fp.clone(),
-                    estimate: Some(estimate(hw, &c, *l, *a)),
+                    estimate: Some(estimate(hw, &c, &plan)),
                 });
             }
         }

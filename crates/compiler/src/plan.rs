@@ -81,10 +81,14 @@ pub struct Plan {
     pub scores_in_sram: bool,
     /// unfused: rows per softmax block when the scores are in DRAM.
     pub softmax_rows: u64,
+    /// flat: slots of the score buffer `l`. With 2, tile i+1's L (and tile
+    /// i−1's A) run on the PE array while the vector unit runs tile i's
+    /// softmax; with 1, the two units take turns. 1 for the other dataflows.
+    pub score_slots: u32,
 }
 
 impl Plan {
-    /// A short label, e.g. `flat gran=r rows=64 cols=512 l=os a=os`.
+    /// A short label, e.g. `flat gran=r rows=64 cols=512 l=os a=os slots=2`.
     pub fn label(&self) -> String {
         let mut s = format!("{}", self.dataflow);
         if let Some(g) = self.gran {
@@ -94,6 +98,9 @@ impl Plan {
             " rows={} cols={} l={} a={}",
             self.rows, self.cols, self.l_dataflow, self.a_dataflow
         ));
+        if self.dataflow == Dataflow::Flat {
+            s.push_str(&format!(" slots={}", self.score_slots));
+        }
         if self.spill {
             s.push_str(" spill");
         }
@@ -105,6 +112,19 @@ impl Plan {
             }
         }
         s
+    }
+
+    /// Whether the PE array and the vector unit work at the same time: flash
+    /// (the P·V GEMM is delayed one block), flat with two score slots, and
+    /// unfused with its scores in DRAM (softmax of one head runs while the
+    /// PE array computes the next head's scores). Flat with one score slot
+    /// and unfused with every score in one SRAM buffer make them take turns.
+    pub fn overlaps_pe_and_vector(&self) -> bool {
+        match self.dataflow {
+            Dataflow::Flat => self.score_slots > 1,
+            Dataflow::Flash => true,
+            Dataflow::Unfused => !self.scores_in_sram,
+        }
     }
 
     /// Default tile edge: the PE array's rows, at most `n`.

@@ -51,11 +51,7 @@ fn uses_scores(body: &[Stmt]) -> bool {
 pub fn allocate(nest: &LoopNest, sram: &hwconfig::Sram) -> Result<RegionTable, AllocError> {
     let mut alloc = RegionAllocator::for_sram(sram);
     for b in &nest.buffers {
-        alloc.alloc(
-            b.name,
-            b.slot_elements(&nest.problem) * nest.problem.element_bytes,
-            b.slots,
-        )?;
+        alloc.alloc(b.name, b.slot_bytes_placed(&nest.problem), b.slots)?;
     }
     Ok(alloc.into_table())
 }

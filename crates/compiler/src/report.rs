@@ -4,9 +4,9 @@ use crate::{Footprint, Plan, Ranked};
 use isa::{Summary, Unit};
 
 /// CSV header of `--emit footprint`: design §7's columns, then the GEMM
-/// dataflows, spilling, Table 2's share, extras, placed bytes and the
-/// ranking estimate.
-pub const FOOTPRINT_HEADER: &str = "dataflow,gran,rows,cols,footprint_bytes,capacity_bytes,fits,l_dataflow,a_dataflow,spill,table2_bytes,extra_bytes,allocated_bytes,estimated_cycles,bound";
+/// dataflows, spilling, Table 2's share, extras, placed bytes, the ranking
+/// estimate and flat's score slots.
+pub const FOOTPRINT_HEADER: &str = "dataflow,gran,rows,cols,footprint_bytes,capacity_bytes,fits,l_dataflow,a_dataflow,spill,table2_bytes,extra_bytes,allocated_bytes,estimated_cycles,bound,score_slots";
 
 /// One CSV row; `table2_bytes` is empty for plans Table 2 does not cover.
 pub fn footprint_row(
@@ -22,7 +22,7 @@ pub fn footprint_row(
         _ => String::new(),
     };
     format!(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
         plan.dataflow,
         plan.gran.map(|g| g.as_str()).unwrap_or(""),
         plan.rows,
@@ -40,6 +40,7 @@ pub fn footprint_row(
             .unwrap_or_default(),
         estimate.map(|e| e.cycles.to_string()).unwrap_or_default(),
         estimate.map(|e| e.bound.as_str()).unwrap_or(""),
+        plan.score_slots,
     )
 }
 

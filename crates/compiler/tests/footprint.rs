@@ -41,14 +41,33 @@ fn flat_footprints_match_table_2() {
                     "{model} N={n} {gran}: {row}"
                 );
                 assert_eq!(total - extra, bytes, "{model} N={n} {gran}: {row}");
-                // The extras are the per-row maxima and sums: 2 elements per score row.
+                // The extras are the per-row maxima and sums (2 elements per score
+                // row) and, with two score slots, the second slot (N per score row).
                 let score_rows = match gran {
                     Gran::M => b * h * n,
                     Gran::B => h * n,
                     Gran::H => n,
                     Gran::R => rows,
                 };
-                assert_eq!(extra, 2 * score_rows * 2, "{model} N={n} {gran}");
+                let slots: u64 = column(&row, "score_slots").parse().unwrap();
+                assert_eq!(slots, u64::from(plan.score_slots));
+                let second_slot = (slots - 1) * score_rows * n;
+                assert_eq!(
+                    extra,
+                    (2 * score_rows + second_slot) * 2,
+                    "{model} N={n} {gran}"
+                );
+                // Two slots whenever they fit (m is a single step: one slot).
+                let two = compiler::Plan {
+                    score_slots: 2,
+                    ..plan
+                };
+                let two_fit = compiler::footprint(&hw, &w, &two).fits();
+                assert_eq!(
+                    plan.score_slots,
+                    if gran != Gran::M && two_fit { 2 } else { 1 },
+                    "{model} N={n} {gran}"
+                );
                 let fits = total <= hw.sram.capacity_bytes && column(&row, "fits") == "true";
                 assert_eq!(column(&row, "fits"), fits.to_string(), "{row}");
             }

@@ -60,15 +60,31 @@ fn flat_spilled() {
             // Too little SRAM for resident K and V forces the spill.
             let hw = tiny_hw(1 << 16);
             let plan = compiler::resolve_plan(&hw, &w, &s).unwrap();
-            let forced = compiler::Plan {
-                spill: true,
-                cols,
-                ..plan
-            };
-            let program = compiler::compile(&hw, &w, &forced).unwrap();
-            isa::verify(&program).unwrap_or_else(|e| panic!("{}: {e}", forced.label()));
-            assert_exactly_once(&coverage(&program), &w);
-            assert!(max_error(&program, &w) < 1e-9, "{}", forced.label());
+            for score_slots in [1, 2] {
+                let forced = compiler::Plan {
+                    spill: true,
+                    cols,
+                    score_slots,
+                    ..plan
+                };
+                let program = compiler::compile(&hw, &w, &forced).unwrap();
+                isa::verify(&program).unwrap_or_else(|e| panic!("{}: {e}", forced.label()));
+                assert_exactly_once(&coverage(&program), &w);
+                assert!(max_error(&program, &w) < 1e-9, "{}", forced.label());
+                let c = compiler::census(&hw, &w, &forced);
+                let s = program.summary();
+                assert_eq!(
+                    (
+                        c.macs(),
+                        c.vector_ops,
+                        c.dram_read_bytes,
+                        c.dram_write_bytes
+                    ),
+                    (s.macs, s.vector_ops, s.dram_read_bytes, s.dram_write_bytes),
+                    "{}",
+                    forced.label()
+                );
+            }
         }
     }
 }
@@ -118,4 +134,33 @@ fn unfused_scores_in_sram_and_in_dram() {
         &w,
         spec(Dataflow::Unfused, None, Some(3), Some(5), false),
     );
+}
+
+#[test]
+fn padded_score_rows_spread_over_banks_and_compute_the_same() {
+    // 4 banks of 16 bytes: a 16-element score row is 32 bytes, two bank words,
+    // so every other row would start in bank 0; one word of padding spreads them.
+    let w = Workload::new("t", 1, 2, 16, 4);
+    let hw = tiny_hw(1 << 16);
+    for rows in [4, 16] {
+        let s = spec(Dataflow::Flat, Some(Gran::R), Some(rows), None, false);
+        let resolved = compiler::resolve_plan(&hw, &w, &s).unwrap();
+        for slots in [1, 2] {
+            let plan = compiler::Plan {
+                score_slots: slots,
+                ..resolved
+            };
+            let program = compiler::compile(&hw, &w, &plan).unwrap();
+            let l_stride: Vec<u64> = program
+                .pe()
+                .filter(|g| g.b_transposed)
+                .map(|g| g.c.row_stride_bytes)
+                .collect();
+            assert!(!l_stride.is_empty());
+            assert!(l_stride.iter().all(|&b| b == (16 + 8) * 2), "{l_stride:?}");
+            isa::verify(&program).unwrap_or_else(|e| panic!("{}: {e}", plan.label()));
+            assert_exactly_once(&coverage(&program), &w);
+            assert!(max_error(&program, &w) < 1e-9, "{}", plan.label());
+        }
+    }
 }

@@ -36,9 +36,11 @@ proptest! {
         batch in 1u64..3, heads in 1u64..3, n in 1u64..10, d in 1u64..5,
         s in dataflow_spec(),
         sram_log in 8u32..13,
+        banks in prop_oneof![Just(1u64), Just(4)],
     ) {
         let w = Workload::new("p", batch, heads, n, d);
-        let hw = tiny_hw_banked(1 << sram_log, 1, 2);
+        // Four 2-byte banks pad score rows of an even length (bank spread).
+        let hw = tiny_hw_banked(1 << sram_log, banks, 2);
         let Ok(plan) = compiler::resolve_plan(&hw, &w, &s) else {
             // A refusal must be a real one: the footprint does not fit.
             let (_, fp) = compiler::plan_with_footprint(&hw, &w, &s).unwrap();

@@ -56,37 +56,60 @@ fn flat_h() {
 
 #[test]
 fn flat_r() {
-    snapshot(
-        "flat_r",
-        &tiny(),
-        spec(Dataflow::Flat, Some(Gran::R), Some(2), None, false),
-        4096,
+    // 128 bytes hold the tiles with one score slot (120 bytes), not with two (136).
+    let s = spec(Dataflow::Flat, Some(Gran::R), Some(2), None, false);
+    let hw = tiny_hw_banked(128, 1, 2);
+    assert_eq!(
+        compiler::resolve_plan(&hw, &tiny(), &s)
+            .unwrap()
+            .score_slots,
+        1
     );
+    snapshot("flat_r", &tiny(), s, 128);
+}
+
+#[test]
+fn flat_r_two_score_slots() {
+    // 136 bytes: the second score slot fits, so L of the next tile overlaps softmax.
+    let s = spec(Dataflow::Flat, Some(Gran::R), Some(2), None, false);
+    let hw = tiny_hw_banked(136, 1, 2);
+    assert_eq!(
+        compiler::resolve_plan(&hw, &tiny(), &s)
+            .unwrap()
+            .score_slots,
+        2
+    );
+    snapshot("flat_r_two_slots", &tiny(), s, 136);
 }
 
 #[test]
 fn flat_r_spill() {
-    // 100 bytes cannot keep K and V resident (120 bytes): they stream in chunks of 2 rows (72 bytes).
-    let hw = tiny_hw_banked(100, 1, 2);
-    let plan = compiler::resolve_plan(
-        &hw,
-        &tiny(),
-        &spec(Dataflow::Flat, Some(Gran::R), Some(2), Some(2), true),
-    )
-    .unwrap();
+    // 80 bytes cannot keep K and V resident (120 bytes): they stream in chunks
+    // of 2 rows (72 bytes), with one score slot (two take 88 bytes).
+    let s = spec(Dataflow::Flat, Some(Gran::R), Some(2), Some(2), true);
+    let hw = tiny_hw_banked(80, 1, 2);
+    let plan = compiler::resolve_plan(&hw, &tiny(), &s).unwrap();
     assert!(plan.spill);
+    assert_eq!(plan.score_slots, 1);
     assert!(compiler::resolve_plan(
         &hw,
         &tiny(),
         &spec(Dataflow::Flat, Some(Gran::R), Some(2), Some(2), false)
     )
     .is_err());
-    snapshot(
-        "flat_r_spill",
-        &tiny(),
-        spec(Dataflow::Flat, Some(Gran::R), Some(2), Some(2), true),
-        100,
-    );
+    snapshot("flat_r_spill", &tiny(), s, 80);
+}
+
+#[test]
+fn flat_r_spill_two_score_slots() {
+    // 100 bytes: spilled, and the second score slot fits (88 bytes): tile i
+    // streams its K chunks for L, then tile i−1's V chunks for A.
+    let s = spec(Dataflow::Flat, Some(Gran::R), Some(2), Some(2), true);
+    let hw = tiny_hw_banked(100, 1, 2);
+    let plan = compiler::resolve_plan(&hw, &tiny(), &s).unwrap();
+    assert!(plan.spill);
+    assert_eq!(plan.score_slots, 2);
+    snapshot("flat_r_spill_two_slots", &tiny(), s, 100);
 }
 
 #[test]

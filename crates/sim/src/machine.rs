@@ -324,6 +324,16 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
         self.macs_completed as f64 + running
     }
 
+    /// Cumulative activity at `cycle` (cycle, MACs, lane ops, DRAM bytes), for timeline rows.
+    fn activity(&mut self, cycle: Cycle) -> (Cycle, f64, u64, u64) {
+        (
+            cycle,
+            self.macs_so_far(cycle),
+            self.vector.lane_ops(),
+            self.dram_bytes(),
+        )
+    }
+
     fn dram_bytes(&self) -> u64 {
         let (read, write) = self.dma.port().traffic_bytes();
         read + write
@@ -377,12 +387,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                 // Fast-forward stops at every epoch boundary, so `now` meets each.
                 if now == next_epoch {
                     next_epoch += e;
-                    let sample = (
-                        now,
-                        self.macs_so_far(now),
-                        self.vector.lane_ops(),
-                        self.dram_bytes(),
-                    );
+                    let sample = self.activity(now);
                     timeline.push(epoch_row(
                         epoch_start,
                         sample,
@@ -446,12 +451,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
         };
         if let Some(e) = epoch {
             if end > epoch_start.0 {
-                let sample = (
-                    end,
-                    self.macs_so_far(end),
-                    self.vector.lane_ops(),
-                    self.dram_bytes(),
-                );
+                let sample = self.activity(end);
                 timeline.push(epoch_row(
                     epoch_start,
                     sample,

@@ -1,0 +1,27 @@
+//! Running the `flatsim` binary from the integration tests.
+#![allow(dead_code)] // each test binary uses a subset
+
+use std::process::{Command, Output};
+
+/// Runs `flatsim args…` (as in CI: no progress bars).
+pub fn flatsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flatsim"))
+        .args(args)
+        .env("CI", "1")
+        .output()
+        .unwrap()
+}
+
+/// Its stdout, asserting success.
+pub fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
