@@ -242,6 +242,23 @@ fn sizes(lo: u64, hi: u64) -> Vec<u64> {
     out
 }
 
+/// [`sizes`] and the midpoints 1.5 × 2^k between them (16, 24, 32, 48, …).
+/// Flat's row tile R trades the R·N score buffer against PE-array
+/// efficiency (the GEMMs fill R of the array's rows); at large N the best R
+/// with two score slots often lies between two powers of two.
+fn fine_sizes(lo: u64, hi: u64) -> Vec<u64> {
+    let mut out = sizes(lo, hi);
+    let mids: Vec<u64> = out
+        .windows(2)
+        .map(|w| w[0] + w[0] / 2)
+        .filter(|&m| m < hi)
+        .collect();
+    out.extend(mids);
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Every legal tiling for `spec` (flags that are given stay fixed) and GEMM
 /// dataflow pair, with footprints and estimates; fitting plans first,
 /// fastest first.
@@ -260,7 +277,7 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
                 .map_or(vec![Gran::M, Gran::B, Gran::H, Gran::R], |g| vec![g]);
             for gran in grans {
                 let rows = if gran == Gran::R {
-                    fixed_or(spec.rows, sizes(16, n))
+                    fixed_or(spec.rows, fine_sizes(16, n))
                 } else {
                     vec![n]
                 };
@@ -348,4 +365,18 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
             .then_with(|| x.plan.label().cmp(&y.plan.label()))
     });
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fine_sizes_add_the_midpoints_between_powers_of_two() {
+        assert_eq!(sizes(16, 100), vec![16, 32, 64, 100]);
+        assert_eq!(fine_sizes(16, 100), vec![16, 24, 32, 48, 64, 96, 100]);
+        assert_eq!(fine_sizes(16, 70), vec![16, 24, 32, 48, 64, 70]);
+        assert_eq!(fine_sizes(16, 16), vec![16]);
+        assert_eq!(fine_sizes(16, 8), vec![8]);
+    }
 }
