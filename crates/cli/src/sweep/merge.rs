@@ -91,7 +91,9 @@ fn report(
     failures: &BTreeMap<usize, Vec<String>>,
 ) -> MergeReport {
     let total_points = spec.point_count();
-    let missing = (0..total_points)
+    let missing = spec
+        .points()
+        .map(|p| p.index)
         .filter(|p| !rows.contains_key(p) && !failures.contains_key(p))
         .map(|p| (p, p % count))
         .collect();

@@ -13,10 +13,13 @@
 //! [axes]                    # first axis varies slowest
 //! seq_len = [512, 1024]
 //! "sram.capacity_bytes" = [204800, 20971520]   # dotted keys are --set overrides
+//! [[skip]]                  # leave out the points matching every key
+//! seq_len = 1024            # a value or a list of values of that axis
+//! dataflow = ["flash"]
 //! ```
 //!
-//! Points are numbered from 0 in that order, so every process that reads the
-//! same file agrees on the numbering.
+//! Points are numbered from 0 in that order (skipped points keep their
+//! numbers), so every process that reads the same file agrees on the numbering.
 
 use anyhow::{anyhow, bail, Result};
 use std::path::{Path, PathBuf};
@@ -46,6 +49,9 @@ pub struct SweepSpec {
     pub base: Vec<(String, String)>,
     /// (parameter, values) in file order.
     pub axes: Vec<(String, Vec<String>)>,
+    /// `[[skip]]` rules: a point is left out when, for every (axis, values)
+    /// pair of one rule, its value on that axis is among the values.
+    pub skips: Vec<Vec<(String, Vec<String>)>>,
 }
 
 /// One point of a sweep: its index and the value of every axis.
@@ -122,8 +128,11 @@ impl SweepSpec {
             base_dir,
             base: Vec::new(),
             axes: Vec::new(),
+            skips: Vec::new(),
         };
         let mut has_version = false;
+        // Checked after the loop: a rule may come before [axes] in the file.
+        let mut skip_rules = Vec::new();
         for (name, item) in doc.as_table().iter() {
             let key = doc.as_table().key(name).expect("iterated key exists");
             match (name, item) {
@@ -176,8 +185,9 @@ impl SweepSpec {
                         spec.axes.push((param.to_owned(), values));
                     }
                 }
+                ("skip", Item::ArrayOfTables(rules)) => skip_rules.extend(rules.iter()),
                 _ => bail!(
-                    "{}: key `{name}`: expected `version`, [base] or [axes]",
+                    "{}: key `{name}`: expected `version`, [base], [axes] or [[skip]]",
                     at(key)
                 ),
             }
@@ -185,12 +195,62 @@ impl SweepSpec {
         if !has_version {
             bail!("{origin}: key `version`: required key is missing (version = 1)");
         }
+        for rule in skip_rules {
+            let mut conditions = Vec::new();
+            for (param, value) in rule.iter() {
+                let param_key = rule.key(param).expect("iterated key exists");
+                let Some((_, axis_values)) = spec.axes.iter().find(|(name, _)| name == param)
+                else {
+                    bail!(
+                        "{}: key `skip.{param}`: not an axis of this sweep (axes: {})",
+                        at(param_key),
+                        spec.axis_names().join(", ")
+                    );
+                };
+                let values = match value.as_value() {
+                    Some(Value::Array(array)) => array.iter().map(scalar_text).collect(),
+                    Some(scalar) => scalar_text(scalar).map(|text| vec![text]),
+                    None => None,
+                }
+                .ok_or_else(|| {
+                    anyhow!(
+                        "{}: key `skip.{param}`: expected a value or an array of values",
+                        at(param_key)
+                    )
+                })?;
+                if let Some(stray) = values.iter().find(|v| !axis_values.contains(v)) {
+                    bail!(
+                        "{}: key `skip.{param}`: `{stray}` is not a value of axis `{param}` ({})",
+                        at(param_key),
+                        axis_values.join(", ")
+                    );
+                }
+                conditions.push((param.to_owned(), values));
+            }
+            if conditions.is_empty() {
+                bail!("{origin}: [[skip]]: a rule needs at least one axis (it would skip every point)");
+            }
+            spec.skips.push(conditions);
+        }
         Ok(spec)
     }
 
-    /// Number of points: the product of the axis lengths.
+    /// Number of points run: the cartesian product less the skipped points.
     pub fn point_count(&self) -> usize {
+        self.points().count()
+    }
+
+    fn grid_size(&self) -> usize {
         self.axes.iter().map(|(_, values)| values.len()).product()
+    }
+
+    fn is_skipped(&self, point: &Point) -> bool {
+        self.skips.iter().any(|rule| {
+            rule.iter().all(|(param, values)| {
+                let axis = self.axes.iter().position(|(name, _)| name == param);
+                axis.is_some_and(|a| values.contains(&point.axis_values[a]))
+            })
+        })
     }
 
     /// Point `index`: mixed-radix digits of the index, first axis most significant.
@@ -204,8 +264,11 @@ impl SweepSpec {
         Point { index, axis_values }
     }
 
+    /// The points run, in index order (skipped indices are absent).
     pub fn points(&self) -> impl Iterator<Item = Point> + '_ {
-        (0..self.point_count()).map(|i| self.point(i))
+        (0..self.grid_size())
+            .map(|i| self.point(i))
+            .filter(|p| !self.is_skipped(p))
     }
 
     pub fn axis_names(&self) -> Vec<&str> {
@@ -283,6 +346,53 @@ dataflow = ["flat", "flash"]
         let distinct: std::collections::BTreeSet<_> =
             spec.points().map(|p| p.axis_values).collect();
         assert_eq!(distinct.len(), 12);
+    }
+
+    #[test]
+    fn skip_rules_leave_out_matching_points_and_keep_the_numbering() {
+        let text = format!(
+            "{SWEEP}[[skip]]\nseq_len = [1024, 2048]\ndataflow = \"flash\"\n[[skip]]\n\"sram.capacity_bytes\" = [204800]\nseq_len = 512\n"
+        );
+        let spec = SweepSpec::parse("s.toml", &text, PathBuf::new()).unwrap();
+        let points: Vec<Point> = spec.points().collect();
+        // 12 − 4 (flash at 1024 and 2048) − 2 (204800 at 512) = 6.
+        assert_eq!(spec.point_count(), 6);
+        assert_eq!(points[0].index, 1);
+        assert_eq!(points[0].axis_values, ["512", "flat", "20971520"]);
+        assert!(points
+            .iter()
+            .all(|p| !(p.axis_values[0] != "512" && p.axis_values[1] == "flash")));
+        assert!(points
+            .iter()
+            .all(|p| p.axis_values == spec.point(p.index).axis_values));
+    }
+
+    #[test]
+    fn skip_rules_name_only_axes_and_their_values() {
+        let err = SweepSpec::parse(
+            "s.toml",
+            &format!("{SWEEP}[[skip]]\nbatch = 4\n"),
+            PathBuf::new(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("key `skip.batch`: not an axis"),
+            "{err}"
+        );
+        let err = SweepSpec::parse(
+            "s.toml",
+            &format!("{SWEEP}[[skip]]\nseq_len = [4096]\n"),
+            PathBuf::new(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`4096` is not a value of axis `seq_len`"),
+            "{err}"
+        );
+        let err =
+            SweepSpec::parse("s.toml", &format!("{SWEEP}[[skip]]\n"), PathBuf::new()).unwrap_err();
+        assert!(err.to_string().contains("at least one axis"), "{err}");
     }
 
     #[test]

@@ -44,9 +44,25 @@ pub fn store(sweep_path: &Path, out_dir: &Path, overrides: &[String]) -> Result<
         inputs.push((stored_name, bytes));
         Ok(())
     };
-    for table in ["base", "axes"] {
+    // Skip rules name axis values, so they are renamed with the axes.
+    let mut tables: Vec<&mut dyn toml_edit::TableLike> = Vec::new();
+    let (mut base, mut axes, mut skips) = (None, None, None);
+    for (name, item) in doc.iter_mut() {
+        match (name.get(), item) {
+            ("base", Item::Table(t)) => base = Some(t),
+            ("axes", Item::Table(t)) => axes = Some(t),
+            ("skip", Item::ArrayOfTables(rules)) => skips = Some(rules),
+            _ => {}
+        }
+    }
+    tables.extend(base.map(|t| t as &mut dyn toml_edit::TableLike));
+    tables.extend(axes.map(|t| t as &mut dyn toml_edit::TableLike));
+    if let Some(rules) = skips {
+        tables.extend(rules.iter_mut().map(|t| t as &mut dyn toml_edit::TableLike));
+    }
+    for table in tables {
         for param in FILE_PARAMETERS {
-            match doc.get_mut(table).and_then(|t| t.get_mut(param)) {
+            match table.get_mut(param) {
                 Some(Item::Value(Value::Array(values))) => {
                     for value in values.iter_mut() {
                         localize(value)?;
@@ -136,5 +152,22 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("different sweep"));
+    }
+
+    #[test]
+    fn skip_rules_follow_the_renamed_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let sweep = dir.path().join("s.toml");
+        std::fs::write(dir.path().join("my-hw.toml"), "version = 1\n").unwrap();
+        std::fs::write(
+            &sweep,
+            "version = 1\n[axes]\nhw = [\"my-hw.toml\", \"edge\"]\nseq_len = [512, 1024]\n[[skip]]\nhw = \"my-hw.toml\"\nseq_len = 1024\n",
+        )
+        .unwrap();
+        let stored = store(&sweep, &dir.path().join("out"), &[]).unwrap();
+        let spec = crate::sweep::spec::SweepSpec::load(&stored).unwrap();
+        let points: Vec<Vec<String>> = spec.points().map(|p| p.axis_values).collect();
+        assert_eq!(points.len(), 3);
+        assert!(!points.contains(&vec!["inputs/my-hw.toml".to_owned(), "1024".to_owned()]));
     }
 }
