@@ -46,6 +46,10 @@ pub struct RunOptions<'a> {
     pub progress: Option<&'a mut dyn FnMut(Cycle)>,
     /// Receives every command of a cycle-level DRAM (`dram.model = "cycle"`).
     pub dram_commands: Option<Box<dyn dram::spec::CommandSink + Send>>,
+    /// Give up (`SimError::GaveUp`) once this cycle has passed without the
+    /// run finishing: it would take more cycles than that. Comparing
+    /// candidate plans needs no more of a run than that.
+    pub give_up_after: Option<Cycle>,
 }
 
 impl std::fmt::Debug for RunOptions<'_> {
@@ -54,6 +58,7 @@ impl std::fmt::Debug for RunOptions<'_> {
             .field("fast_forward", &self.fast_forward)
             .field("functional_seed", &self.functional_seed)
             .field("epoch_cycles", &self.epoch_cycles)
+            .field("give_up_after", &self.give_up_after)
             .finish_non_exhaustive()
     }
 }
@@ -72,6 +77,8 @@ pub enum SimError {
     Functional { error: f64, limit: f64 },
     #[error("{0}")]
     Mismatch(String),
+    #[error("gave up at cycle {cycle}: the run takes longer than the {limit} cycles allowed")]
+    GaveUp { cycle: Cycle, limit: Cycle },
 }
 
 /// Runs `program` on the hardware `hw`.

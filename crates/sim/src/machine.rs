@@ -345,6 +345,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             epoch_cycles,
             mut trace,
             mut progress,
+            give_up_after,
             ..
         } = options;
         let live_bytes = self.header.regions.allocated_bytes();
@@ -436,6 +437,9 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
 
             if self.finished() {
                 break now + 1;
+            }
+            if let Some(limit) = give_up_after.filter(|&limit| now >= limit) {
+                return Err(SimError::GaveUp { cycle: now, limit });
             }
             let unit_event = due.iter().fold(sram_due, |next, &d| match (next, d) {
                 (Some(a), Some(b)) => Some(a.min(b)),

@@ -62,3 +62,30 @@ proptest! {
         let _ = run;
     }
 }
+
+/// A run given up on just before its last cycle fails; allowed its last cycle it
+/// finishes with the same result.
+#[test]
+fn give_up_after_stops_only_runs_that_take_longer() {
+    let hw = hw("edge", &["pe_array.rows=8", "pe_array.cols=8"]);
+    let w = Workload::new("p", 1, 2, 64, 16);
+    let p = program(&hw, &w, &spec(Dataflow::Flash, None, Some(8), Some(8)));
+    let full = sim::simulate(&hw, &p, sim::RunOptions::default()).unwrap();
+    let limited = |limit| {
+        sim::simulate(
+            &hw,
+            &p,
+            sim::RunOptions {
+                give_up_after: Some(limit),
+                ..Default::default()
+            },
+        )
+    };
+    // A run of `cycles` cycles finishes in cycle `cycles - 1`.
+    let allowed = limited(full.cycles - 1).unwrap();
+    assert_eq!(signature(&allowed), signature(&full));
+    match limited(full.cycles - 2) {
+        Err(sim::SimError::GaveUp { limit, .. }) => assert_eq!(limit, full.cycles - 2),
+        other => panic!("expected GaveUp, got {other:?}"),
+    }
+}

@@ -128,11 +128,11 @@ pub fn run(args: &BenchArgs, overrides: &[String]) -> CliResult {
         let cpu = cpu_seconds()
             .zip(cpu_started)
             .map(|(end, start)| end - start);
-        // With auto mapping every candidate plan was simulated.
+        // With auto mapping every candidate plan was simulated (up to where it was given up).
         let cycles: u64 = if outcome.tried.is_empty() {
             outcome.report.cycles
         } else {
-            outcome.tried.iter().map(|(_, c)| c).sum()
+            outcome.tried.iter().map(|t| t.cycles).sum()
         };
         if case.hw == "edge" {
             edge.0 += cycles;

@@ -66,8 +66,18 @@ pub struct RunArgs {
 pub struct Outcome {
     pub plan: Plan,
     pub report: RunReport,
-    /// With `--mapping auto`: every plan simulated, with its cycles.
-    pub tried: Vec<(String, u64)>,
+    /// With `--mapping auto`: every plan simulated.
+    pub tried: Vec<TriedPlan>,
+}
+
+/// A candidate plan of `--mapping auto` and how far it was simulated.
+#[derive(Debug)]
+pub struct TriedPlan {
+    pub label: String,
+    /// Its cycles, or, if it was given up on, the cycle it had reached.
+    pub cycles: u64,
+    /// False when it was given up on because it could not beat the best plan so far.
+    pub finished: bool,
 }
 
 fn bad(err: impl Into<anyhow::Error>) -> CliError {
@@ -105,8 +115,28 @@ pub fn simulate(
     let mut tried = Vec::new();
     for plan in plans {
         let program = compiler::compile(hw, w, &plan).map_err(bad)?;
-        let report = sim::simulate(hw, &program, options()).map_err(CliError::failure)?;
-        tried.push((plan.label(), report.cycles));
+        // A later plan is kept only if strictly faster, so its run can stop
+        // once it has taken as long as the best one.
+        let run_options = RunOptions {
+            give_up_after: best.as_ref().map(|b| b.report.cycles),
+            ..options()
+        };
+        let report = match sim::simulate(hw, &program, run_options) {
+            Err(sim::SimError::GaveUp { cycle, .. }) => {
+                tried.push(TriedPlan {
+                    label: plan.label(),
+                    cycles: cycle,
+                    finished: false,
+                });
+                continue;
+            }
+            result => result.map_err(CliError::failure)?,
+        };
+        tried.push(TriedPlan {
+            label: plan.label(),
+            cycles: report.cycles,
+            finished: true,
+        });
         if best
             .as_ref()
             .is_none_or(|b| report.cycles < b.report.cycles)
@@ -283,6 +313,7 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
             trace: Some(&mut fanout),
             progress: Some(&mut progress),
             dram_commands,
+            give_up_after: None,
         };
         let report = sim::simulate(&hw, &program, options).map_err(CliError::failure)?;
         drop(fanout);
@@ -339,8 +370,20 @@ impl TraceSink for Fanout<'_> {
 }
 
 fn print_outcome(hw: &HwConfig, w: &Workload, outcome: &Outcome) {
-    for (label, cycles) in &outcome.tried {
-        say!("auto mapping: simulated `{label}`: {cycles} cycles");
+    for tried in &outcome.tried {
+        if tried.finished {
+            say!(
+                "auto mapping: simulated `{}`: {} cycles",
+                tried.label,
+                tried.cycles
+            );
+        } else {
+            say!(
+                "auto mapping: stopped `{}` at cycle {}: slower than the best plan",
+                tried.label,
+                tried.cycles
+            );
+        }
     }
     let r = &outcome.report;
     let row = summary_row(hw, w, outcome);

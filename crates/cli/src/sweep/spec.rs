@@ -32,7 +32,7 @@ pub const COMMANDS: &[(&str, &[&str])] = &[
         "run",
         &[
             "hw", "workload", "batch", "seq_len", "dataflow", "gran", "rows", "cols", "mapping",
-            "spill",
+            "spill", "candidates",
         ],
     ),
     ("gemm", &["hw", "m", "k", "n", "pe_dataflow"]),
