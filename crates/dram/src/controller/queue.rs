@@ -318,7 +318,11 @@ impl RequestQueue {
             let ready = earliest <= at;
             let key = if ready { entry.key } else { u64::MAX };
             next_ready = next_ready.min(if ready { Cycle::MAX } else { earliest });
-            best_bank = if key < best_key { entry.bank } else { best_bank };
+            best_bank = if key < best_key {
+                entry.bank
+            } else {
+                best_bank
+            };
             best_key = best_key.min(key);
         }
         self.pick(best_key, best_bank as usize, next_ready)
