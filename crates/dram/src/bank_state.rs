@@ -8,24 +8,66 @@ use simkit::Cycle;
 
 type PerCommand = [Cycle; Command::COUNT];
 
-/// The effects of one preceding command, per node it raises: for each
-/// following command, the gap (0 where no constraint applies).
-#[derive(Clone, Copy, Debug, Default)]
-struct Updates {
-    channel: PerCommand,
-    rank: PerCommand,
-    other_ranks: PerCommand,
-    bankgroup: PerCommand,
-    bank: PerCommand,
+/// The node whose next-allowed times a constraint raises, relative to
+/// the command that triggers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Node {
+    Channel,
+    Rank,
+    /// Every rank of the channel but the command's own.
+    OtherRanks,
+    BankGroup,
+    Bank,
 }
 
-/// Raises each next-allowed time to `now + gap` where a gap applies.
-fn raise(slot: &mut PerCommand, gaps: &PerCommand, now: Cycle) {
-    for (next, &gap) in slot.iter_mut().zip(gaps) {
-        if gap > 0 {
-            *next = (*next).max(now + gap);
+/// One effect of a preceding command: `following` may not issue at `node`
+/// before `gap` cycles have passed.
+#[derive(Clone, Copy, Debug)]
+struct Raise {
+    node: Node,
+    following: usize,
+    gap: Cycle,
+}
+
+/// The effects of each preceding command, one per node and following
+/// command with a positive gap (the largest of the rules that apply).
+fn raises_per_command(table: &ConstraintTable) -> [Vec<Raise>; Command::COUNT] {
+    let mut raises: [Vec<Raise>; Command::COUNT] = Default::default();
+    for c in &table.constraints {
+        // The controller re-times a bank after commands to its own bank
+        // group only; rules between different groups or banks would break that.
+        assert!(
+            !c.sibling || c.scope <= Scope::Rank,
+            "sibling rules count between ranks: {c}"
+        );
+        let node = match (c.scope, c.sibling) {
+            (Scope::Channel, _) => Node::Channel,
+            (Scope::Rank, false) => Node::Rank,
+            (Scope::Rank, true) => Node::OtherRanks,
+            (Scope::BankGroup, _) => Node::BankGroup,
+            (Scope::Bank, _) => Node::Bank,
+        };
+        // A rank command addresses no bank or bank group.
+        if c.gap == 0
+            || c.preceding.is_rank_command() && matches!(node, Node::BankGroup | Node::Bank)
+        {
+            continue;
+        }
+        let list = &mut raises[c.preceding.index()];
+        let following = c.following.index();
+        match list
+            .iter_mut()
+            .find(|r| r.node == node && r.following == following)
+        {
+            Some(r) => r.gap = r.gap.max(c.gap),
+            None => list.push(Raise {
+                node,
+                following,
+                gap: c.gap,
+            }),
         }
     }
+    raises
 }
 
 /// The last `count` issue times of a windowed command at one node.
@@ -45,7 +87,10 @@ impl Ring {
             self.times.push(now);
         } else {
             self.times[self.next] = now;
-            self.next = (self.next + 1) % count;
+            self.next += 1;
+            if self.next == count {
+                self.next = 0;
+            }
         }
     }
 }
@@ -75,14 +120,18 @@ pub struct BankState {
     ranks: usize,
     bankgroups: usize,
     banks_per_group: usize,
+    /// log2 of `banks_per_group` (presets are checked to be powers of two).
+    group_shift: u32,
     channel_next: PerCommand,
     rank_next: Vec<PerCommand>,
     bankgroup_next: Vec<PerCommand>,
     bank_next: Vec<PerCommand>,
     open_row: Vec<Option<u32>>,
     open_banks_in_rank: Vec<u32>,
-    updates: [Updates; Command::COUNT],
+    raises: [Vec<Raise>; Command::COUNT],
     windows: Vec<Window>,
+    /// Per command: whether a rolling window counts it.
+    windowed: [bool; Command::COUNT],
 }
 
 impl BankState {
@@ -91,25 +140,10 @@ impl BankState {
         let bankgroups = org.bankgroups as usize;
         let banks_per_group = org.banks_per_group as usize;
         let banks = ranks * bankgroups * banks_per_group;
-        let mut updates = [Updates::default(); Command::COUNT];
-        for c in &table.constraints {
-            // The controller re-times a bank after commands to its own bank
-            // group only; rules between different groups or banks would break that.
-            assert!(
-                !c.sibling || c.scope <= Scope::Rank,
-                "sibling rules count between ranks: {c}"
-            );
-            let u = &mut updates[c.preceding.index()];
-            let gaps = match (c.scope, c.sibling) {
-                (Scope::Channel, _) => &mut u.channel,
-                (Scope::Rank, false) => &mut u.rank,
-                (Scope::Rank, true) => &mut u.other_ranks,
-                (Scope::BankGroup, _) => &mut u.bankgroup,
-                (Scope::Bank, _) => &mut u.bank,
-            };
-            let slot = &mut gaps[c.following.index()];
-            *slot = (*slot).max(c.gap);
-        }
+        assert!(
+            banks_per_group.is_power_of_two(),
+            "checked presets have a power of two of banks per group"
+        );
         let windows = table
             .windows
             .iter()
@@ -134,19 +168,25 @@ impl BankState {
                     ],
                 }
             })
-            .collect();
+            .collect::<Vec<Window>>();
+        let mut windowed = [false; Command::COUNT];
+        for w in &windows {
+            windowed[w.command.index()] = true;
+        }
         BankState {
             ranks,
             bankgroups,
             banks_per_group,
+            group_shift: banks_per_group.trailing_zeros(),
             channel_next: [0; Command::COUNT],
             rank_next: vec![[0; Command::COUNT]; ranks],
             bankgroup_next: vec![[0; Command::COUNT]; ranks * bankgroups],
             bank_next: vec![[0; Command::COUNT]; banks],
             open_row: vec![None; banks],
             open_banks_in_rank: vec![0; ranks],
-            updates,
+            raises: raises_per_command(table),
             windows,
+            windowed,
         }
     }
 
@@ -230,7 +270,7 @@ impl BankState {
     /// bank-group and bank constraints. `earliest = max(rank_floor, bank_local)`.
     pub fn bank_local(&self, command: Command, bank_index: usize) -> Cycle {
         let c = command.index();
-        self.bankgroup_next[bank_index / self.banks_per_group][c].max(self.bank_next[bank_index][c])
+        self.bankgroup_next[bank_index >> self.group_shift][c].max(self.bank_next[bank_index][c])
     }
 
     /// Whether `command` may issue at `t` in cycle `now`.
@@ -257,31 +297,42 @@ impl BankState {
         let rank = t.rank as usize;
         let bankgroup = self.bankgroup_index(t);
         let bank = self.bank_index(t);
-        let u = &self.updates[command.index()];
-        raise(&mut self.channel_next, &u.channel, now);
-        for (r, slot) in self.rank_next.iter_mut().enumerate() {
-            raise(slot, if r == rank { &u.rank } else { &u.other_ranks }, now);
-        }
-        if !command.is_rank_command() {
-            raise(&mut self.bankgroup_next[bankgroup], &u.bankgroup, now);
-            raise(&mut self.bank_next[bank], &u.bank, now);
+        for r in &self.raises[command.index()] {
+            let until = now + r.gap;
+            let next = match r.node {
+                Node::Channel => &mut self.channel_next[r.following],
+                Node::Rank => &mut self.rank_next[rank][r.following],
+                Node::OtherRanks => {
+                    for (other, next) in self.rank_next.iter_mut().enumerate() {
+                        if other != rank {
+                            next[r.following] = next[r.following].max(until);
+                        }
+                    }
+                    continue;
+                }
+                Node::BankGroup => &mut self.bankgroup_next[bankgroup][r.following],
+                Node::Bank => &mut self.bank_next[bank][r.following],
+            };
+            *next = (*next).max(until);
         }
         // A full window holds the command back until its oldest entry
         // leaves; that bound only grows, so it is folded into the node's
         // next-allowed time and checks need not look at windows.
-        for i in 0..self.windows.len() {
-            if self.windows[i].command == command {
-                let node = self.window_node(self.windows[i].scope, t);
-                let w = &mut self.windows[i];
-                w.rings[node].record(w.count, now);
-                if let Some(oldest) = w.rings[node].oldest_if_full(w.count) {
-                    let slot = if w.scope == Scope::Channel {
-                        &mut self.channel_next
-                    } else {
-                        &mut self.rank_next[node]
-                    };
-                    let c = command.index();
-                    slot[c] = slot[c].max(oldest + w.span);
+        if self.windowed[command.index()] {
+            for i in 0..self.windows.len() {
+                if self.windows[i].command == command {
+                    let node = self.window_node(self.windows[i].scope, t);
+                    let w = &mut self.windows[i];
+                    w.rings[node].record(w.count, now);
+                    if let Some(oldest) = w.rings[node].oldest_if_full(w.count) {
+                        let slot = if w.scope == Scope::Channel {
+                            &mut self.channel_next
+                        } else {
+                            &mut self.rank_next[node]
+                        };
+                        let c = command.index();
+                        slot[c] = slot[c].max(oldest + w.span);
+                    }
                 }
             }
         }

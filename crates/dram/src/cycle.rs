@@ -264,7 +264,7 @@ impl CycleDram {
     }
 
     pub fn can_accept_addr(&self, addr: u64, is_write: bool) -> bool {
-        let channel = self.decoder.decode(addr).channel as usize;
+        let channel = self.decoder.channel(addr) as usize;
         self.controllers[channel].can_accept(is_write)
     }
 
@@ -286,6 +286,10 @@ impl CycleDram {
         visible: Cycle,
     ) -> Result<(), MemRequest> {
         debug_assert!(request.bytes <= self.spec.org.burst_bytes());
+        // Drivers offer a refused request again and again: refuse it cheaply.
+        if !self.can_accept_addr(request.addr, request.is_write) {
+            return Err(request);
+        }
         let location = self.decoder.decode(request.addr);
         let line = self.decoder.line(request.addr);
         let accepted = self.controllers[location.channel as usize].accept(

@@ -148,9 +148,14 @@ impl AddressDecoder {
         (addr & (self.capacity_bytes() - 1)) >> self.offset_bits
     }
 
+    /// The channel of an address (the first part of [`AddressDecoder::decode`]).
+    pub fn channel(&self, addr: u64) -> u32 {
+        self.channel.get(addr)
+    }
+
     pub fn decode(&self, addr: u64) -> Location {
         Location {
-            channel: self.channel.get(addr),
+            channel: self.channel(addr),
             target: Target {
                 rank: self.rank.get(addr),
                 bankgroup: self.bankgroup.get(addr),

@@ -134,7 +134,9 @@ pub struct ChannelController {
     counters: ChannelCounters,
     /// Floors of the served queue, valid until a command issues, the queue
     /// mode changes or a refresh falls due.
-    floors_cache: Option<(Floors, bool)>,
+    floors: Floors,
+    /// The queue mode (write mode?) `floors` were taken for; `None` once stale.
+    floors_mode: Option<bool>,
     // Cycle accounting (see `account`).
     retired_busy_cycles: Cycle,
     idle_cycles: Cycle,
@@ -178,7 +180,8 @@ impl ChannelController {
             wake: 0,
             completions: VecDeque::new(),
             counters: ChannelCounters::default(),
-            floors_cache: None,
+            floors: Floors::default(),
+            floors_mode: None,
             retired_busy_cycles: 0,
             idle_cycles: 0,
             idle_counted_until: 0,
@@ -319,7 +322,7 @@ impl ChannelController {
                 self.issue(command, &target, now, sink);
                 if command == Command::Ref {
                     self.refresh_due[rank] += self.refi;
-                    self.floors_cache = None;
+                    self.floors_mode = None;
                     self.counters.refreshes += 1;
                 } else {
                     self.counters.precharges += 1;
@@ -373,31 +376,26 @@ impl ChannelController {
         }
     }
 
-    /// Makes `floors_cache` hold the served queue's floors at `at`.
+    /// Makes `floors` hold the served queue's floors at `at`.
     fn update_floors(&mut self, at: Cycle) {
         let pending = self.refresh_pending_at(at);
-        if let Some((floors, write_mode)) = &self.floors_cache {
-            if *write_mode == self.write_mode && floors.refresh_pending == pending {
-                return;
-            }
+        if self.floors_mode == Some(self.write_mode) && self.floors.refresh_pending == pending {
+            return;
         }
         let (column, column_to_prea) = if self.write_mode {
             (Command::Wr, self.wr_to_prea)
         } else {
             (Command::Rd, self.rd_to_prea)
         };
-        let floors = Floors::new(&self.state, column, column_to_prea, &self.refresh_due, at);
-        self.floors_cache = Some((floors, self.write_mode));
+        self.floors
+            .take(&self.state, column, column_to_prea, &self.refresh_due, at);
+        self.floors_mode = Some(self.write_mode);
     }
 
     /// The served queue, the bank state and the floors at `at`.
     fn served(&mut self, at: Cycle) -> (&mut RequestQueue, &BankState, &Floors) {
         self.update_floors(at);
-        let floors = &self
-            .floors_cache
-            .as_ref()
-            .expect("floors were just computed")
-            .0;
+        let floors = &self.floors;
         let queue = if self.write_mode {
             &mut self.writes
         } else {
@@ -503,7 +501,7 @@ impl ChannelController {
 
     fn issue(&mut self, command: Command, target: &Target, now: Cycle, sink: &mut dyn CommandSink) {
         self.state.issue(command, target, now);
-        self.floors_cache = None;
+        self.floors_mode = None;
         // What the queues cached: candidates depend on open rows, local
         // times on the bank group's constraints.
         match command {

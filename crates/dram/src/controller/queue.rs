@@ -64,7 +64,7 @@ fn class_of(command: Command) -> usize {
 }
 
 /// What every bank of a rank shares when its candidate is timed, taken at one cycle.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Floors {
     /// At `rank * 3 + class`: channel and rank constraints (and windows).
     pub flat: [Cycle; MAX_RANKS * 3],
@@ -76,32 +76,29 @@ pub(super) struct Floors {
 }
 
 impl Floors {
-    pub fn new(
+    /// Takes the floors of `state` at cycle `at`.
+    pub fn take(
+        &mut self,
         state: &BankState,
         column: Command,
         column_to_prea: Cycle,
         refresh_due: &[Cycle],
         at: Cycle,
-    ) -> Self {
-        let mut floors = Floors {
-            flat: [0; MAX_RANKS * 3],
-            refresh_pending: 0,
-            prea: [0; MAX_RANKS],
-            column_to_prea,
-        };
+    ) {
+        self.refresh_pending = 0;
+        self.column_to_prea = column_to_prea;
         for (rank, &due) in refresh_due.iter().enumerate() {
             let r = rank as u32;
-            floors.flat[rank * 3..rank * 3 + 3].copy_from_slice(&[
+            self.flat[rank * 3..rank * 3 + 3].copy_from_slice(&[
                 state.rank_floor(column, r),
                 state.rank_floor(Command::Act, r),
                 state.rank_floor(Command::Pre, r),
             ]);
             if at >= due {
-                floors.refresh_pending |= 1 << rank;
-                floors.prea[rank] = state.rank_floor(Command::PreA, r);
+                self.refresh_pending |= 1 << rank;
+                self.prea[rank] = state.rank_floor(Command::PreA, r);
             }
         }
-        floors
     }
 
     /// Whether a command of rank `rank` that may issue from `earliest` is
@@ -307,28 +304,56 @@ impl RequestQueue {
     /// command is ACT or PRE. Also when the next candidate becomes ready.
     pub fn scan(&mut self, state: &BankState, floors: &Floors, at: Cycle) -> Pick {
         self.refresh_stale(state);
+        if floors.refresh_pending != 0 {
+            return self.scan_restricted(floors, at);
+        }
+        // Without refresh restrictions the pass has no branches that depend
+        // on the data (they would mispredict): not-ready entries get key MAX,
+        // ready ones ready time MAX.
         let mut best_key = u64::MAX;
-        let mut best_bank = None;
+        let mut best_bank = u32::MAX;
         let mut next_ready = Cycle::MAX;
-        let restricted = floors.refresh_pending != 0;
         for entry in &self.entries {
             let earliest = entry.local.max(floors.flat[entry.floor as usize]);
-            if restricted {
-                let rank = entry.floor as usize / 3;
-                let command = self.candidates[entry.bank as usize].command;
-                if !floors.allows(rank, command, earliest, at) {
-                    continue;
-                }
+            let ready = earliest <= at;
+            let key = if ready { entry.key } else { u64::MAX };
+            next_ready = next_ready.min(if ready { Cycle::MAX } else { earliest });
+            best_bank = if key < best_key {
+                entry.bank
+            } else {
+                best_bank
+            };
+            best_key = best_key.min(key);
+        }
+        self.pick(best_key, best_bank as usize, next_ready)
+    }
+
+    /// [`RequestQueue::scan`] while some rank waits for refresh.
+    #[cold]
+    fn scan_restricted(&self, floors: &Floors, at: Cycle) -> Pick {
+        let mut best_key = u64::MAX;
+        let mut best_bank = 0;
+        let mut next_ready = Cycle::MAX;
+        for entry in &self.entries {
+            let earliest = entry.local.max(floors.flat[entry.floor as usize]);
+            let rank = entry.floor as usize / 3;
+            let command = self.candidates[entry.bank as usize].command;
+            if !floors.allows(rank, command, earliest, at) {
+                continue;
             }
             if earliest > at {
                 next_ready = next_ready.min(earliest);
             } else if entry.key < best_key {
                 best_key = entry.key;
-                best_bank = Some(entry.bank as usize);
+                best_bank = entry.bank as usize;
             }
         }
+        self.pick(best_key, best_bank, next_ready)
+    }
+
+    fn pick(&self, best_key: u64, best_bank: usize, next_ready: Cycle) -> Pick {
         Pick {
-            best: best_bank.map(|bank| (bank, self.candidates[bank])),
+            best: (best_key != u64::MAX).then(|| (best_bank, self.candidates[best_bank])),
             next_ready,
         }
     }
