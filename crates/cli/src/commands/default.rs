@@ -47,8 +47,13 @@ pub fn run(overrides: &[String]) -> CliResult {
         })?);
     }
     let baseline = outcomes[0].report.cycles as f64;
+    let plan_width = outcomes
+        .iter()
+        .map(|o| o.plan.label().len())
+        .max()
+        .unwrap_or(4);
     say!(
-        "{:<9} {:<44} {:>12} {:>10} {:>7} {:>7} {:>9} {:>10} {:>8}",
+        "{:<9} {:<plan_width$} {:>12} {:>10} {:>7} {:>8} {:>9} {:>10} {:>8}",
         "dataflow",
         "plan",
         "cycles",
@@ -62,7 +67,7 @@ pub fn run(overrides: &[String]) -> CliResult {
     for o in &outcomes {
         let r = &o.report;
         say!(
-            "{:<9} {:<44} {:>12} {:>10.3} {:>7.3} {:>7.3} {:>9.1} {:>10.1} {:>7.2}x",
+            "{:<9} {:<plan_width$} {:>12} {:>10.3} {:>7.3} {:>8.3} {:>9.1} {:>10.1} {:>7.2}x",
             o.plan.dataflow.to_string(),
             o.plan.label(),
             r.cycles,
