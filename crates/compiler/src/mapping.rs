@@ -259,6 +259,33 @@ fn fine_sizes(lo: u64, hi: u64) -> Vec<u64> {
     out
 }
 
+/// The largest row tile R (a multiple of [`ROW_STEP`], at least 16) with
+/// which flat's `shape` fits the SRAM, if any. At large N the score buffer
+/// bounds R, and the best plan is often the largest R that still fits
+/// (fewer K/V passes, and with two slots the vector unit stays the
+/// bottleneck), which the 2^k and 1.5·2^k sizes can miss by up to a third.
+fn largest_fitting_rows(hw: &HwConfig, p: &Problem, shape: &Plan) -> Option<u64> {
+    let fits = |rows: u64| footprint(hw, p, &Plan { rows, ..*shape }).fits();
+    let (mut lo, mut hi) = (16 / ROW_STEP, p.seq_len / ROW_STEP);
+    if hi < lo || !fits(lo * ROW_STEP) {
+        return None;
+    }
+    // Footprints grow with R: the invariant is fits(lo), !fits(hi + 1).
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fits(mid * ROW_STEP) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    Some(lo * ROW_STEP)
+}
+
+/// Granularity of [`largest_fitting_rows`]: row tiles stay whole multiples
+/// of 16 rows, so they split evenly over PE-array folds of 16 and more.
+const ROW_STEP: u64 = 16;
+
 /// Every legal tiling for `spec` (flags that are given stay fixed) and GEMM
 /// dataflow pair, with footprints and estimates; fitting plans first,
 /// fastest first.
@@ -276,35 +303,40 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
                 .gran
                 .map_or(vec![Gran::M, Gran::B, Gran::H, Gran::R], |g| vec![g]);
             for gran in grans {
-                let rows = if gran == Gran::R {
-                    fixed_or(spec.rows, fine_sizes(16, n))
-                } else {
-                    vec![n]
-                };
-                for r in rows {
-                    let plan = Plan {
-                        gran: Some(gran),
-                        rows: r,
-                        ..base
-                    };
-                    let mut variants = vec![plan];
-                    if allow_spill {
-                        for c in fixed_or(spec.cols, sizes(64, n)) {
-                            variants.push(Plan {
-                                spill: true,
-                                cols: c,
-                                ..plan
-                            });
+                // (spill, K/V chunk): resident K and V, or streamed in chunks.
+                let mut kv = vec![(false, base.cols)];
+                if allow_spill {
+                    kv.extend(
+                        fixed_or(spec.cols, sizes(64, n))
+                            .into_iter()
+                            .map(|c| (true, c)),
+                    );
+                }
+                for (spill, cols) in kv {
+                    for score_slots in [1, 2] {
+                        let shape = Plan {
+                            gran: Some(gran),
+                            rows: n,
+                            cols,
+                            spill,
+                            score_slots,
+                            ..base
+                        };
+                        if score_slots == 2 && !can_pipeline(&shape) {
+                            continue;
                         }
-                    }
-                    for v in variants {
-                        tilings.push(v);
-                        if can_pipeline(&v) {
-                            tilings.push(Plan {
-                                score_slots: 2,
-                                ..v
-                            });
-                        }
+                        let rows = match (gran, spec.rows) {
+                            (Gran::R, Some(r)) => vec![r.min(n)],
+                            (Gran::R, None) => {
+                                let mut rows = fine_sizes(16, n);
+                                rows.extend(largest_fitting_rows(hw, &p, &shape));
+                                rows.sort_unstable();
+                                rows.dedup();
+                                rows
+                            }
+                            _ => vec![n],
+                        };
+                        tilings.extend(rows.into_iter().map(|rows| Plan { rows, ..shape }));
                     }
                 }
             }
@@ -370,6 +402,30 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_largest_fitting_row_tile_fits_and_one_step_more_does_not() {
+        let hw = HwConfig::parse("edge", hwconfig::builtin_preset("edge").unwrap(), &[]).unwrap();
+        let w = Workload::new("w", 1, 12, 4096, 64);
+        let p = problem(&hw, &w);
+        let shape = Plan {
+            gran: Some(Gran::R),
+            spill: true,
+            cols: 256,
+            ..base_plan(&hw, &p, &DataflowSpec::new(Dataflow::Flat))
+        };
+        let rows = largest_fitting_rows(&hw, &p, &shape).expect("a spilled R plan fits 512 KiB");
+        assert_eq!(rows % ROW_STEP, 0);
+        let fits = |rows| footprint(&hw, &p, &Plan { rows, ..shape }).fits();
+        assert!(fits(rows));
+        assert!(!fits(rows + ROW_STEP));
+        // Resident K and V (2 MB) never fit 512 KiB.
+        let resident = Plan {
+            spill: false,
+            ..shape
+        };
+        assert_eq!(largest_fitting_rows(&hw, &p, &resident), None);
+    }
 
     #[test]
     fn fine_sizes_add_the_midpoints_between_powers_of_two() {
