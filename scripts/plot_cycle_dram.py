@@ -27,7 +27,9 @@ def main():
             ax.plot(group["seq_len"], group["pe_util"], marker=marker, color=color, label=f"{name}, cycle DRAM")
         reference = load(args.data, bandwidth_sweep) if bandwidth_sweep else None
         if reference is not None:
-            reference = reference[(reference["workload"] == "bert") & (reference["seq_len"] <= rows["seq_len"].max())]
+            # The same runs: BERT, the batch of the cycle-DRAM sweep (the cloud sweeps run batch 64 at small N).
+            same = (reference["workload"] == "bert") & reference["batch"].isin(rows["batch"].unique())
+            reference = reference[same & (reference["seq_len"] <= rows["seq_len"].max())]
             for name, group in reference.groupby("label"):
                 if name not in set(rows["label"]):
                     continue
