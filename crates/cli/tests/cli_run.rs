@@ -7,25 +7,9 @@ use common::*;
 use std::path::Path;
 use std::process::Output;
 
-const TINY: &[&str] = &[
-    "run",
-    "--hw",
-    "edge",
-    "--workload",
-    "bert",
-    "--seq-len",
-    "64",
-    "--batch",
-    "1",
-    "--set",
-    "pe_array.rows=8",
-    "--set",
-    "pe_array.cols=8",
-];
-
 fn run_into(dir: &Path, extra: &[&str]) -> Output {
     let out = dir.to_string_lossy().into_owned();
-    let mut args: Vec<&str> = TINY.to_vec();
+    let mut args: Vec<&str> = TINY_RUN.to_vec();
     args.extend_from_slice(extra);
     args.extend_from_slice(&["--out", &out, "--force"]);
     flatsim(&args)

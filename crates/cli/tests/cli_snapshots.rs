@@ -9,23 +9,8 @@ fn snapshot(name: &str, flags: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let out_arg = out.to_string_lossy().into_owned();
-    let mut args = vec![
-        "run",
-        "--hw",
-        "edge",
-        "--workload",
-        "bert",
-        "--seq-len",
-        "64",
-        "--batch",
-        "1",
-        "--set",
-        "pe_array.rows=8",
-        "--set",
-        "pe_array.cols=8",
-        "--out",
-        &out_arg,
-    ];
+    let mut args = TINY_RUN.to_vec();
+    args.extend_from_slice(&["--out", &out_arg]);
     args.extend_from_slice(flags);
     ok(&flatsim(&args));
     let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();

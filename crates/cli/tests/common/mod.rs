@@ -3,6 +3,23 @@
 
 use std::process::{Command, Output};
 
+/// `flatsim run` on a tiny problem (BERT, N = 64, an 8×8 array); add the dataflow and flags.
+pub const TINY_RUN: &[&str] = &[
+    "run",
+    "--hw",
+    "edge",
+    "--workload",
+    "bert",
+    "--seq-len",
+    "64",
+    "--batch",
+    "1",
+    "--set",
+    "pe_array.rows=8",
+    "--set",
+    "pe_array.cols=8",
+];
+
 /// Runs `flatsim args…` (as in CI: no progress bars).
 pub fn flatsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_flatsim"))
