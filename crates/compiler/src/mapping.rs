@@ -433,6 +433,31 @@ mod tests {
     }
 
     #[test]
+    fn equally_fast_plans_prefer_fewer_dram_bytes() {
+        // Edge, real softmax: flat is vector-bound, so re-streaming K and V
+        // costs no estimated time; the plan that keeps them must rank first.
+        let hw = HwConfig::parse("edge", hwconfig::builtin_preset("edge").unwrap(), &[]).unwrap();
+        let w = Workload::new("w", 1, 12, 512, 64);
+        let spec = DataflowSpec {
+            mapping: Mapping::Auto,
+            spill: true,
+            ..DataflowSpec::new(Dataflow::Flat)
+        };
+        let ranked = rank(&hw, &w, &spec).unwrap();
+        let best = &ranked[0];
+        let best_estimate = best.estimate.unwrap();
+        let tied_spilled = ranked
+            .iter()
+            .find(|r| r.plan.spill && r.estimate.is_some_and(|e| e.cycles == best_estimate.cycles));
+        assert!(
+            tied_spilled.is_some(),
+            "the case needs a spilled plan as fast as the best"
+        );
+        assert!(!best.plan.spill, "{}", best.plan.label());
+        assert!(best_estimate.dram_cycles < tied_spilled.unwrap().estimate.unwrap().dram_cycles);
+    }
+
+    #[test]
     fn fine_sizes_add_the_midpoints_between_powers_of_two() {
         assert_eq!(sizes(16, 100), vec![16, 32, 64, 100]);
         assert_eq!(fine_sizes(16, 100), vec![16, 24, 32, 48, 64, 96, 100]);
