@@ -1,17 +1,25 @@
 """PE utilization vs sequence length, per platform and model (docs/figures/util_vs_n_*.png)."""
 import matplotlib.pyplot as plt
+import pandas as pd
 
 from flatsim_plots import arguments, load, save, style
 
-SWEEPS = {"flat-edge": "FLAT accounting, edge", "flat-cloud": "FLAT accounting, cloud", "fusemax-cloud": "FuseMax accounting, cloud"}
+# Each figure: its sweep, a title, and sweeps that extend it to longer sequences.
+SWEEPS = {
+    "flat-edge": ("FLAT accounting, edge", ["edge-long"]),
+    "flat-cloud": ("FLAT accounting, cloud", []),
+    "fusemax-cloud": ("FuseMax accounting, cloud", []),
+}
 
 
 def main():
     args = arguments(__doc__)
-    for sweep, title in SWEEPS.items():
+    for sweep, (title, extensions) in SWEEPS.items():
         frame = load(args.data, sweep)
         if frame is None:
             continue
+        extra = [load(args.data, name) for name in extensions]
+        frame = pd.concat([frame] + [e for e in extra if e is not None], ignore_index=True)
         workloads = sorted(frame["workload"].unique())
         fig, axes = plt.subplots(1, len(workloads), figsize=(4 * len(workloads), 3.4), sharey=True, squeeze=False)
         for ax, workload in zip(axes[0], workloads):
