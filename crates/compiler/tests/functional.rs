@@ -9,13 +9,23 @@ use compiler::{Dataflow, Gran, Workload};
 fn check(sram: u64, w: &Workload, s: compiler::DataflowSpec) {
     let hw = tiny_hw(sram);
     let (plan, program) = compile(&hw, w, &s);
-    isa::verify(&program)
-        .unwrap_or_else(|e| panic!("{}: {e}\n{}", plan.label(), isa::print(&program)));
-    assert_exactly_once(&coverage(&program), w);
-    let err = max_error(&program, w);
+    check_program(&hw, w, &plan, &program);
+}
+
+/// The program verifies, computes every score and O row once, matches
+/// reference attention, and its census equals the streamed totals.
+fn check_program(
+    hw: &hwconfig::HwConfig,
+    w: &Workload,
+    plan: &compiler::Plan,
+    program: &isa::Program,
+) {
+    isa::verify(program)
+        .unwrap_or_else(|e| panic!("{}: {e}\n{}", plan.label(), isa::print(program)));
+    assert_exactly_once(&coverage(program), w);
+    let err = max_error(program, w);
     assert!(err < 1e-9, "{}: max error {err}", plan.label());
-    // The census matches the streamed totals.
-    let c = compiler::census(&hw, w, &plan);
+    let c = compiler::census(hw, w, plan);
     let s = program.summary();
     assert_eq!(
         (
@@ -68,22 +78,7 @@ fn flat_spilled() {
                     ..plan
                 };
                 let program = compiler::compile(&hw, &w, &forced).unwrap();
-                isa::verify(&program).unwrap_or_else(|e| panic!("{}: {e}", forced.label()));
-                assert_exactly_once(&coverage(&program), &w);
-                assert!(max_error(&program, &w) < 1e-9, "{}", forced.label());
-                let c = compiler::census(&hw, &w, &forced);
-                let s = program.summary();
-                assert_eq!(
-                    (
-                        c.macs(),
-                        c.vector_ops,
-                        c.dram_read_bytes,
-                        c.dram_write_bytes
-                    ),
-                    (s.macs, s.vector_ops, s.dram_read_bytes, s.dram_write_bytes),
-                    "{}",
-                    forced.label()
-                );
+                check_program(&hw, &w, &forced, &program);
             }
         }
     }

@@ -179,13 +179,18 @@ fn one_and_two_slots_compute_the_same_attention() {
     }
 }
 
-fn cloud() -> HwConfig {
-    HwConfig::parse("cloud", hwconfig::builtin_preset("cloud").unwrap(), &[]).unwrap()
+fn cloud(overrides: &[&str]) -> HwConfig {
+    let overrides: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
+    HwConfig::parse(
+        "cloud",
+        hwconfig::builtin_preset("cloud").unwrap(),
+        &overrides,
+    )
+    .unwrap()
 }
 
-#[test]
-fn the_estimate_adds_pe_and_vector_time_unless_they_overlap() {
-    let hw = cloud();
+/// Cloud, BERT, N = 4096, flat R = 512 with `--mapping auto`.
+fn bert_4096_r512() -> (Workload, DataflowSpec) {
     let w = Workload::load("bert", Some(1), Some(4096)).unwrap();
     let spec = DataflowSpec {
         gran: Some(Gran::R),
@@ -193,6 +198,13 @@ fn the_estimate_adds_pe_and_vector_time_unless_they_overlap() {
         mapping: Mapping::Auto,
         ..DataflowSpec::new(Dataflow::Flat)
     };
+    (w, spec)
+}
+
+#[test]
+fn the_estimate_adds_pe_and_vector_time_unless_they_overlap() {
+    let hw = cloud(&[]);
+    let (w, spec) = bert_4096_r512();
     let ranked = compiler::rank_plans(&hw, &w, &spec).unwrap();
     let find = |slots: u32| {
         ranked
@@ -226,22 +238,11 @@ fn the_estimate_adds_pe_and_vector_time_unless_they_overlap() {
 
 #[test]
 fn an_ideal_vector_unit_gains_nothing_from_the_second_slot() {
-    let hw = HwConfig::parse(
-        "cloud",
-        hwconfig::builtin_preset("cloud").unwrap(),
-        &["vector.ideal=true".to_string()],
-    )
-    .unwrap();
-    let w = Workload::load("bert", Some(1), Some(4096)).unwrap();
-    let spec = DataflowSpec {
-        gran: Some(Gran::R),
-        rows: Some(512),
-        mapping: Mapping::Auto,
-        ..DataflowSpec::new(Dataflow::Flat)
-    };
+    let hw = cloud(&["vector.ideal=true"]);
+    let (w, spec) = bert_4096_r512();
     let ranked = compiler::rank_plans(&hw, &w, &spec).unwrap();
     let best = &ranked[0];
-    // Equal estimates; the smaller footprint (one slot) ranks first.
+    // Equal estimates and DRAM bytes; the smaller footprint (one slot) ranks first.
     let twin = ranked
         .iter()
         .find(|r| {
@@ -259,7 +260,7 @@ fn an_ideal_vector_unit_gains_nothing_from_the_second_slot() {
 
 #[test]
 fn the_fixed_mapping_falls_back_to_one_slot_when_two_do_not_fit() {
-    let hw = cloud();
+    let hw = cloud(&[]);
     // N = 16384, R = 512: Table 2 needs 25.4 MB of 32 MiB; a second 16 MiB slot does not fit.
     let w = Workload::load("bert", Some(1), Some(16384)).unwrap();
     let at = |rows| {

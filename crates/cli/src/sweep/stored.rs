@@ -44,21 +44,15 @@ pub fn store(sweep_path: &Path, out_dir: &Path, overrides: &[String]) -> Result<
         inputs.push((stored_name, bytes));
         Ok(())
     };
-    // Skip rules name axis values, so they are renamed with the axes.
-    let mut tables: Vec<&mut dyn toml_edit::TableLike> = Vec::new();
-    let (mut base, mut axes, mut skips) = (None, None, None);
+    // [base], [axes], and the [[skip]] rules, which name axis values and
+    // so are renamed with the axes.
+    let mut tables: Vec<&mut toml_edit::Table> = Vec::new();
     for (name, item) in doc.iter_mut() {
         match (name.get(), item) {
-            ("base", Item::Table(t)) => base = Some(t),
-            ("axes", Item::Table(t)) => axes = Some(t),
-            ("skip", Item::ArrayOfTables(rules)) => skips = Some(rules),
+            ("base" | "axes", Item::Table(table)) => tables.push(table),
+            ("skip", Item::ArrayOfTables(rules)) => tables.extend(rules.iter_mut()),
             _ => {}
         }
-    }
-    tables.extend(base.map(|t| t as &mut dyn toml_edit::TableLike));
-    tables.extend(axes.map(|t| t as &mut dyn toml_edit::TableLike));
-    if let Some(rules) = skips {
-        tables.extend(rules.iter_mut().map(|t| t as &mut dyn toml_edit::TableLike));
     }
     for table in tables {
         for param in FILE_PARAMETERS {
