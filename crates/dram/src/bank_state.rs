@@ -120,12 +120,12 @@ pub struct BankState {
     ranks: usize,
     bankgroups: usize,
     banks_per_group: usize,
-    /// log2 of `banks_per_group` (presets are checked to be powers of two).
-    group_shift: u32,
     channel_next: PerCommand,
     rank_next: Vec<PerCommand>,
-    bankgroup_next: Vec<PerCommand>,
-    bank_next: Vec<PerCommand>,
+    /// At `bank * Command::COUNT + command`: the earliest cycle the bank's
+    /// bank-group and bank constraints allow (bank-group constraints are
+    /// raised in every bank of the group, so a check reads one value).
+    bank_next: Vec<Cycle>,
     open_row: Vec<Option<u32>>,
     open_banks_in_rank: Vec<u32>,
     raises: [Vec<Raise>; Command::COUNT],
@@ -177,11 +177,9 @@ impl BankState {
             ranks,
             bankgroups,
             banks_per_group,
-            group_shift: banks_per_group.trailing_zeros(),
             channel_next: [0; Command::COUNT],
             rank_next: vec![[0; Command::COUNT]; ranks],
-            bankgroup_next: vec![[0; Command::COUNT]; ranks * bankgroups],
-            bank_next: vec![[0; Command::COUNT]; banks],
+            bank_next: vec![0; banks * Command::COUNT],
             open_row: vec![None; banks],
             open_banks_in_rank: vec![0; ranks],
             raises: raises_per_command(table),
@@ -206,10 +204,6 @@ impl BankState {
     pub fn bank_index(&self, t: &Target) -> usize {
         (t.rank as usize * self.bankgroups + t.bankgroup as usize) * self.banks_per_group
             + t.bank as usize
-    }
-
-    fn bankgroup_index(&self, t: &Target) -> usize {
-        t.rank as usize * self.bankgroups + t.bankgroup as usize
     }
 
     fn window_node(&self, scope: Scope, t: &Target) -> usize {
@@ -269,8 +263,18 @@ impl BankState {
     /// The part of [`BankState::earliest`] local to bank `bank_index`: its
     /// bank-group and bank constraints. `earliest = max(rank_floor, bank_local)`.
     pub fn bank_local(&self, command: Command, bank_index: usize) -> Cycle {
-        let c = command.index();
-        self.bankgroup_next[bank_index >> self.group_shift][c].max(self.bank_next[bank_index][c])
+        self.bank_local_at(Self::bank_local_index(command, bank_index))
+    }
+
+    /// Where [`BankState::bank_local_at`] finds `command`'s bank-local part in
+    /// bank `bank_index`: an index that stays valid as commands issue.
+    pub fn bank_local_index(command: Command, bank_index: usize) -> usize {
+        bank_index * Command::COUNT + command.index()
+    }
+
+    /// The bank-local part at an index from [`BankState::bank_local_index`].
+    pub fn bank_local_at(&self, index: usize) -> Cycle {
+        self.bank_next[index]
     }
 
     /// Whether `command` may issue at `t` in cycle `now`.
@@ -295,7 +299,6 @@ impl BankState {
             "{command} at {t:?} in {now}"
         );
         let rank = t.rank as usize;
-        let bankgroup = self.bankgroup_index(t);
         let bank = self.bank_index(t);
         for r in &self.raises[command.index()] {
             let until = now + r.gap;
@@ -310,8 +313,16 @@ impl BankState {
                     }
                     continue;
                 }
-                Node::BankGroup => &mut self.bankgroup_next[bankgroup][r.following],
-                Node::Bank => &mut self.bank_next[bank][r.following],
+                Node::BankGroup => {
+                    // Bank groups are aligned runs of a power of two of banks.
+                    let first = bank & !(self.banks_per_group - 1);
+                    for b in first..first + self.banks_per_group {
+                        let next = &mut self.bank_next[b * Command::COUNT + r.following];
+                        *next = (*next).max(until);
+                    }
+                    continue;
+                }
+                Node::Bank => &mut self.bank_next[bank * Command::COUNT + r.following],
             };
             *next = (*next).max(until);
         }

@@ -250,9 +250,9 @@ impl ChannelController {
         };
         self.next_seq += 1;
         if is_write {
-            self.writes.push(bank, slot);
+            self.writes.push(bank, slot, &self.state);
         } else {
-            self.reads.push(bank, slot);
+            self.reads.push(bank, slot, &self.state);
         }
         // Wake when the new request's bank can act, not on every arrival:
         // only that bank's candidate changed, unless the queue mode flips.
@@ -333,19 +333,21 @@ impl ChannelController {
             next_wake = next_wake.min(earliest);
         }
         self.write_mode = self.next_write_mode();
-        let pick = self.scan(now);
-        if let Some((bank, candidate)) = pick.best {
-            self.issue_for_request(bank, candidate, now, sink);
-            self.wake = now + 1;
-        } else {
-            next_wake = next_wake.min(pick.next_ready);
-            match self.pick_closing_precharge(now, &mut next_wake) {
-                Some(target) => {
-                    self.issue(Command::Pre, &target, now, sink);
-                    self.counters.precharges += 1;
-                    self.wake = now + 1;
+        match self.scan(now) {
+            queue::Pick::Issue(bank, candidate) => {
+                self.issue_for_request(bank, candidate, now, sink);
+                self.wake = now + 1;
+            }
+            queue::Pick::Wait(next_ready) => {
+                next_wake = next_wake.min(next_ready);
+                match self.pick_closing_precharge(now, &mut next_wake) {
+                    Some(target) => {
+                        self.issue(Command::Pre, &target, now, sink);
+                        self.counters.precharges += 1;
+                        self.wake = now + 1;
+                    }
+                    None => self.wake = next_wake,
                 }
-                None => self.wake = next_wake,
             }
         }
     }
@@ -393,15 +395,14 @@ impl ChannelController {
     }
 
     /// The served queue, the bank state and the floors at `at`.
-    fn served(&mut self, at: Cycle) -> (&mut RequestQueue, &BankState, &Floors) {
+    fn served(&mut self, at: Cycle) -> (&RequestQueue, &BankState, &Floors) {
         self.update_floors(at);
-        let floors = &self.floors;
         let queue = if self.write_mode {
-            &mut self.writes
+            &self.writes
         } else {
-            &mut self.reads
+            &self.reads
         };
-        (queue, &self.state, floors)
+        (queue, &self.state, &self.floors)
     }
 
     /// FR-FCFS over the queue being served, at cycle `at`.
@@ -464,7 +465,7 @@ impl ChannelController {
             &mut self.reads
         };
         let command = candidate.command;
-        let slot = queue.slot_mut(bank, candidate.position);
+        let slot = queue.slot_mut(candidate.slot);
         let target = slot.target;
         match command {
             Command::Act => {
@@ -476,7 +477,7 @@ impl ChannelController {
                 self.counters.precharges += 1;
             }
             Command::Rd | Command::Wr => {
-                let slot = queue.take(bank, candidate.position);
+                let slot = queue.take(bank, candidate.slot, &self.state);
                 match slot.class.unwrap_or(RowClass::Hit) {
                     RowClass::Hit => self.counters.row_hits += 1,
                     RowClass::Miss => self.counters.row_misses += 1,
@@ -506,12 +507,11 @@ impl ChannelController {
         // times on the bank group's constraints.
         match command {
             Command::Act | Command::Pre | Command::Rd | Command::Wr => {
-                let bank = self.state.bank_index(target);
-                for queue in [&mut self.reads, &mut self.writes] {
-                    if !command.is_column() {
-                        queue.forget_bank(bank);
+                if !command.is_column() {
+                    let bank = self.state.bank_index(target);
+                    for queue in [&mut self.reads, &mut self.writes] {
+                        queue.forget_bank(bank, &self.state);
                     }
-                    queue.retime_group(bank, &self.state);
                 }
             }
             Command::PreA => {
@@ -519,7 +519,7 @@ impl ChannelController {
                 let first = target.rank as usize * banks;
                 for bank in first..first + banks {
                     for queue in [&mut self.reads, &mut self.writes] {
-                        queue.forget_bank(bank);
+                        queue.forget_bank(bank, &self.state);
                     }
                 }
             }

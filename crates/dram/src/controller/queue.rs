@@ -1,17 +1,20 @@
 //! A request queue of one kind (reads or writes) and FR-FCFS over it.
 //!
-//! Requests are kept per bank in arrival order. Each bank with requests has
-//! one candidate command (the next command FR-FCFS would issue there) and
-//! the bank-local part of its issue time ([`BankState::bank_local`]),
-//! kept in a dense array so that a pass is a tight loop; the rank-wide part
-//! comes from [`Floors`], taken once per pass. Cached values are refreshed
-//! when they may have changed: a bank's candidate when its requests or open
-//! row change, local times when a command goes to the bank's group.
+//! Requests live in a fixed slot array; each bank keeps its requests in
+//! arrival order as an intrusive list through the slots. Each bank with
+//! requests has one candidate command (the next command FR-FCFS would issue
+//! there), recomputed as soon as the bank's requests or open row change, and
+//! the banks with requests are kept sorted by their candidate's priority.
+//! A pass walks the banks in priority order and stops at the first whose
+//! candidate may issue, so it times each bank's candidate at most once and
+//! usually only a few of them. A candidate's issue time is the maximum of
+//! its bank-local part ([`BankState::bank_local`], read from the bank state
+//! as the pass needs it) and its rank-wide part, taken once per pass in
+//! [`Floors`].
 
 use crate::bank_state::BankState;
 use crate::spec::{Command, Target};
 use simkit::Cycle;
-use std::collections::VecDeque;
 
 use super::RowClass;
 
@@ -35,24 +38,27 @@ pub(super) struct Slot {
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Candidate {
     pub command: Command,
-    /// Position of its request in the bank's list.
-    pub position: usize,
+    /// The slot of its request.
+    pub slot: u32,
 }
 
-/// A bank with requests, as a pass needs it.
+/// A bank with requests, as a pass needs it: where the two parts of its
+/// candidate's issue time are.
 #[derive(Clone, Copy, Debug)]
-struct Entry {
-    bank: u32,
-    /// Index of the candidate's rank-wide part in `Floors::flat`.
-    floor: u32,
-    /// The bank-local part of the candidate's issue time.
-    local: Cycle,
-    /// Priority: column commands first (top bit clear), then arrival order.
-    key: u64,
+struct Ranked {
+    /// Index of the bank-local part ([`BankState::bank_local_index`]).
+    local: u32,
+    /// Index of the rank-wide part in `Floors::flat`.
+    floor: u16,
+    bank: u16,
 }
 
-/// Top bit of an entry's key: set for ACT and PRE, so row hits sort first.
+/// Priority bit of a candidate's key: set for ACT and PRE, so row hits
+/// (column commands) come first; the rest of the key is the arrival order.
 const ROW_COMMAND: u64 = 1 << 63;
+
+/// No slot (end of a bank's list, or an empty bank).
+const NONE: u32 = u32::MAX;
 
 /// The column command, ACT, PRE: the classes whose rank-wide constraints differ.
 fn class_of(command: Command) -> usize {
@@ -111,12 +117,21 @@ impl Floors {
 
 /// The outcome of one FR-FCFS pass.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Pick {
-    /// The bank and candidate to issue now, if any is ready.
-    pub best: Option<(usize, Candidate)>,
-    /// The first cycle after the pass's cycle at which a candidate that was
-    /// not ready becomes ready (`Cycle::MAX` if none).
-    pub next_ready: Cycle,
+pub(super) enum Pick {
+    /// The bank and candidate to issue now.
+    Issue(usize, Candidate),
+    /// Nothing may issue now; the first later cycle at which a candidate
+    /// may (`Cycle::MAX` if none).
+    Wait(Cycle),
+}
+
+impl Ranked {
+    /// The earliest cycle the bank's candidate may issue.
+    fn earliest(&self, state: &BankState, floors: &Floors) -> Cycle {
+        state
+            .bank_local_at(self.local as usize)
+            .max(floors.flat[self.floor as usize])
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -125,23 +140,20 @@ pub(super) struct RequestQueue {
     /// RD for the read queue, WR for the write queue.
     pub column: Command,
     slots: Vec<Slot>,
+    /// Per slot: the next slot of its bank's list, or `NONE`.
+    next: Vec<u32>,
     free: Vec<u32>,
-    per_bank: Vec<VecDeque<u32>>,
     pub len: usize,
-    banks_per_group: usize,
     banks_per_rank: usize,
-    /// Per bank: its candidate (valid while the bank is not stale).
+    /// Per bank: the first and last slot of its list, or `NONE`.
+    head: Vec<u32>,
+    tail: Vec<u32>,
+    /// Per bank with requests: its candidate and the candidate's priority key.
     candidates: Vec<Candidate>,
-    /// Banks with requests, one entry each.
-    entries: Vec<Entry>,
-    /// Per bank: its index in `entries`, or `ABSENT`.
-    entry_of: Vec<u32>,
-    /// Banks whose entries must be recomputed before the next pass.
-    stale: Vec<u32>,
-    is_stale: Vec<bool>,
+    keys: Vec<u64>,
+    /// Banks with requests, by ascending key (FR-FCFS priority).
+    order: Vec<Ranked>,
 }
-
-const ABSENT: u32 = u32::MAX;
 
 impl RequestQueue {
     pub fn new(capacity: usize, column: Command, state: &BankState) -> Self {
@@ -150,22 +162,21 @@ impl RequestQueue {
             capacity,
             column,
             slots: Vec::with_capacity(capacity),
+            next: Vec::with_capacity(capacity),
             free: Vec::new(),
-            per_bank: vec![VecDeque::new(); banks],
             len: 0,
-            banks_per_group: state.banks_per_group(),
             banks_per_rank: state.banks_per_rank(),
+            head: vec![NONE; banks],
+            tail: vec![NONE; banks],
             candidates: vec![
                 Candidate {
                     command: column,
-                    position: 0,
+                    slot: NONE,
                 };
                 banks
             ],
-            entries: Vec::with_capacity(banks),
-            entry_of: vec![ABSENT; banks],
-            stale: Vec::with_capacity(banks),
-            is_stale: vec![false; banks],
+            keys: vec![0; banks],
+            order: Vec::with_capacity(banks),
         }
     }
 
@@ -173,208 +184,209 @@ impl RequestQueue {
         self.len >= self.capacity
     }
 
-    pub fn push(&mut self, bank: usize, slot: Slot) {
+    /// The slots of `bank`'s list, oldest first.
+    fn bank_slots(&self, bank: usize) -> impl Iterator<Item = u32> + '_ {
+        let mut at = self.head[bank];
+        std::iter::from_fn(move || {
+            let this = at;
+            (this != NONE).then(|| {
+                at = self.next[this as usize];
+                this
+            })
+        })
+    }
+
+    pub fn push(&mut self, bank: usize, slot: Slot, state: &BankState) {
         let index = match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = slot;
+                self.next[i as usize] = NONE;
                 i
             }
             None => {
                 self.slots.push(slot);
+                self.next.push(NONE);
                 (self.slots.len() - 1) as u32
             }
         };
-        self.per_bank[bank].push_back(index);
+        let was_empty = self.head[bank] == NONE;
+        if was_empty {
+            self.head[bank] = index;
+        } else {
+            self.next[self.tail[bank] as usize] = index;
+        }
+        self.tail[bank] = index;
         self.len += 1;
-        if self.entry_of[bank] == ABSENT {
-            self.entry_of[bank] = self.entries.len() as u32;
-            self.entries.push(Entry {
-                bank: bank as u32,
-                floor: 0,
+        if was_empty {
+            self.keys[bank] = u64::MAX;
+            self.order.push(Ranked {
                 local: 0,
-                key: 0,
+                floor: 0,
+                bank: bank as u16,
             });
         }
-        self.mark_stale(bank);
+        self.refresh(bank, state);
     }
 
-    /// Removes the `position`-th request of `bank`.
-    pub fn take(&mut self, bank: usize, position: usize) -> Slot {
-        let index = self.per_bank[bank]
-            .remove(position)
-            .expect("the scheduler picked a queued request");
-        self.free.push(index);
-        self.len -= 1;
-        if self.per_bank[bank].is_empty() {
-            let at = self.entry_of[bank] as usize;
-            self.entries.swap_remove(at);
-            if let Some(moved) = self.entries.get(at) {
-                self.entry_of[moved.bank as usize] = at as u32;
-            }
-            self.entry_of[bank] = ABSENT;
-        } else {
-            self.mark_stale(bank);
+    /// Removes the request in `slot` of `bank`.
+    pub fn take(&mut self, bank: usize, slot: u32, state: &BankState) -> Slot {
+        let mut prev = NONE;
+        let mut at = self.head[bank];
+        while at != slot {
+            assert!(at != NONE, "the scheduler picked a queued request");
+            prev = at;
+            at = self.next[at as usize];
         }
-        self.slots[index as usize]
+        let after = self.next[slot as usize];
+        if prev == NONE {
+            self.head[bank] = after;
+        } else {
+            self.next[prev as usize] = after;
+        }
+        if after == NONE {
+            self.tail[bank] = prev;
+        }
+        self.free.push(slot);
+        self.len -= 1;
+        if self.head[bank] == NONE {
+            let position = self.position_in_order(bank);
+            self.order.remove(position);
+        } else {
+            self.refresh(bank, state);
+        }
+        self.slots[slot as usize]
     }
 
-    pub fn slot_mut(&mut self, bank: usize, position: usize) -> &mut Slot {
-        &mut self.slots[self.per_bank[bank][position] as usize]
+    pub fn slot_mut(&mut self, slot: u32) -> &mut Slot {
+        &mut self.slots[slot as usize]
     }
 
     pub fn has_line(&self, bank: usize, line: u64) -> bool {
-        self.per_bank[bank]
-            .iter()
-            .any(|&i| self.slots[i as usize].line == line)
+        self.bank_slots(bank)
+            .any(|i| self.slots[i as usize].line == line)
     }
 
     pub fn any_for_row(&self, bank: usize, row: u32) -> bool {
-        self.per_bank[bank]
-            .iter()
-            .any(|&i| self.slots[i as usize].target.row == row)
+        self.bank_slots(bank)
+            .any(|i| self.slots[i as usize].target.row == row)
     }
 
-    fn mark_stale(&mut self, bank: usize) {
-        if !self.is_stale[bank] && self.entry_of[bank] != ABSENT {
-            self.is_stale[bank] = true;
-            self.stale.push(bank as u32);
-        }
+    fn position_in_order(&self, bank: usize) -> usize {
+        self.order
+            .iter()
+            .position(|r| r.bank as usize == bank)
+            .expect("a bank with requests is in the order")
     }
 
     /// The bank's open row changed.
-    pub fn forget_bank(&mut self, bank: usize) {
-        self.mark_stale(bank);
-    }
-
-    /// A command went to this bank's group: the banks' local times may have
-    /// moved (their candidates have not).
-    pub fn retime_group(&mut self, bank: usize, state: &BankState) {
-        if self.entries.is_empty() {
-            return;
-        }
-        let first = bank - bank % self.banks_per_group;
-        for b in first..first + self.banks_per_group {
-            let at = self.entry_of[b];
-            if at != ABSENT && !self.is_stale[b] {
-                self.entries[at as usize].local = state.bank_local(self.candidates[b].command, b);
-            }
+    pub fn forget_bank(&mut self, bank: usize, state: &BankState) {
+        if self.head[bank] != NONE {
+            self.refresh(bank, state);
         }
     }
 
     /// Recomputes the candidate of a bank with requests: a column command
     /// for the oldest request to the open row, else PRE (so a bank whose
     /// open row still has hits queued is never precharged), or ACT for the
-    /// oldest request when the bank is closed.
+    /// oldest request when the bank is closed. Keeps `order` sorted.
     fn refresh(&mut self, bank: usize, state: &BankState) {
-        let list = &self.per_bank[bank];
-        let (position, command) = match state.open_row_at(bank) {
-            None => (0, Command::Act),
-            Some(row) => list
-                .iter()
-                .position(|&i| self.slots[i as usize].target.row == row)
-                .map_or((0, Command::Pre), |p| (p, self.column)),
+        let head = self.head[bank];
+        let (slot, command) = match state.open_row_at(bank) {
+            None => (head, Command::Act),
+            Some(row) => self
+                .bank_slots(bank)
+                .find(|&i| self.slots[i as usize].target.row == row)
+                .map_or((head, Command::Pre), |i| (i, self.column)),
         };
-        let seq = self.slots[list[position] as usize].seq;
-        self.candidates[bank] = Candidate { command, position };
         let rank = bank / self.banks_per_rank;
-        self.entries[self.entry_of[bank] as usize] = Entry {
-            bank: bank as u32,
-            floor: (rank * 3 + class_of(command)) as u32,
-            local: state.bank_local(command, bank),
-            key: if command.is_column() {
-                seq
-            } else {
-                seq | ROW_COMMAND
-            },
+        self.candidates[bank] = Candidate { command, slot };
+        let ranked = Ranked {
+            local: BankState::bank_local_index(command, bank) as u32,
+            floor: (rank * 3 + class_of(command)) as u16,
+            bank: bank as u16,
         };
-    }
-
-    fn refresh_stale(&mut self, state: &BankState) {
-        while let Some(bank) = self.stale.pop() {
-            let bank = bank as usize;
-            self.is_stale[bank] = false;
-            if self.entry_of[bank] != ABSENT {
-                self.refresh(bank, state);
+        let seq = self.slots[slot as usize].seq;
+        let key = if command.is_column() {
+            seq
+        } else {
+            seq | ROW_COMMAND
+        };
+        let old = self.keys[bank];
+        self.keys[bank] = key;
+        // Move the bank to its place by key (the order is short).
+        let mut at = self.position_in_order(bank);
+        if key < old {
+            while at > 0 && self.keys[self.order[at - 1].bank as usize] > key {
+                self.order[at] = self.order[at - 1];
+                at -= 1;
+            }
+        } else {
+            while at + 1 < self.order.len() && self.keys[self.order[at + 1].bank as usize] < key {
+                self.order[at] = self.order[at + 1];
+                at += 1;
             }
         }
+        self.order[at] = ranked;
     }
 
     /// FR-FCFS at cycle `at`: the oldest request whose next command is a
     /// ready column command (a row hit); else the oldest whose ready
-    /// command is ACT or PRE. Also when the next candidate becomes ready.
-    pub fn scan(&mut self, state: &BankState, floors: &Floors, at: Cycle) -> Pick {
-        self.refresh_stale(state);
+    /// command is ACT or PRE; else when the next candidate becomes ready.
+    pub fn scan(&self, state: &BankState, floors: &Floors, at: Cycle) -> Pick {
         if floors.refresh_pending != 0 {
-            return self.scan_restricted(floors, at);
+            return self.scan_restricted(state, floors, at);
         }
-        // Without refresh restrictions the pass has no branches that depend
-        // on the data (they would mispredict): not-ready entries get key MAX,
-        // ready ones ready time MAX.
-        let mut best_key = u64::MAX;
-        let mut best_bank = u32::MAX;
         let mut next_ready = Cycle::MAX;
-        for entry in &self.entries {
-            let earliest = entry.local.max(floors.flat[entry.floor as usize]);
-            let ready = earliest <= at;
-            let key = if ready { entry.key } else { u64::MAX };
-            next_ready = next_ready.min(if ready { Cycle::MAX } else { earliest });
-            best_bank = if key < best_key {
-                entry.bank
-            } else {
-                best_bank
-            };
-            best_key = best_key.min(key);
+        for r in &self.order {
+            let earliest = r.earliest(state, floors);
+            if earliest <= at {
+                let bank = r.bank as usize;
+                return Pick::Issue(bank, self.candidates[bank]);
+            }
+            next_ready = next_ready.min(earliest);
         }
-        self.pick(best_key, best_bank as usize, next_ready)
+        Pick::Wait(next_ready)
     }
 
     /// [`RequestQueue::scan`] while some rank waits for refresh.
     #[cold]
-    fn scan_restricted(&self, floors: &Floors, at: Cycle) -> Pick {
-        let mut best_key = u64::MAX;
-        let mut best_bank = 0;
+    fn scan_restricted(&self, state: &BankState, floors: &Floors, at: Cycle) -> Pick {
         let mut next_ready = Cycle::MAX;
-        for entry in &self.entries {
-            let earliest = entry.local.max(floors.flat[entry.floor as usize]);
-            let rank = entry.floor as usize / 3;
-            let command = self.candidates[entry.bank as usize].command;
-            if !floors.allows(rank, command, earliest, at) {
+        for r in &self.order {
+            let earliest = r.earliest(state, floors);
+            let bank = r.bank as usize;
+            let c = &self.candidates[bank];
+            if !floors.allows(r.floor as usize / 3, c.command, earliest, at) {
                 continue;
             }
-            if earliest > at {
-                next_ready = next_ready.min(earliest);
-            } else if entry.key < best_key {
-                best_key = entry.key;
-                best_bank = entry.bank as usize;
+            if earliest <= at {
+                return Pick::Issue(bank, *c);
             }
+            next_ready = next_ready.min(earliest);
         }
-        self.pick(best_key, best_bank, next_ready)
-    }
-
-    fn pick(&self, best_key: u64, best_bank: usize, next_ready: Cycle) -> Pick {
-        Pick {
-            best: (best_key != u64::MAX).then(|| (best_bank, self.candidates[best_bank])),
-            next_ready,
-        }
+        Pick::Wait(next_ready)
     }
 
     /// The cycle (≥ `at`) at which `bank`'s candidate may issue, if it may.
     pub fn bank_ready_at(
-        &mut self,
+        &self,
         bank: usize,
         state: &BankState,
         floors: &Floors,
         at: Cycle,
     ) -> Option<Cycle> {
-        if self.entry_of[bank] == ABSENT {
+        if self.head[bank] == NONE {
             return None;
         }
-        self.refresh_stale(state);
-        let entry = self.entries[self.entry_of[bank] as usize];
-        let earliest = entry.local.max(floors.flat[entry.floor as usize]);
-        let command = self.candidates[bank].command;
+        let r = &self.order[self.position_in_order(bank)];
+        let earliest = r.earliest(state, floors);
         floors
-            .allows(entry.floor as usize / 3, command, earliest, at)
+            .allows(
+                r.floor as usize / 3,
+                self.candidates[bank].command,
+                earliest,
+                at,
+            )
             .then_some(earliest.max(at))
     }
 }
