@@ -2,11 +2,14 @@
 //! the earliest cycle each command may issue there. Issuing a command pushes
 //! those times forward by the constraint table; checking a command is the
 //! maximum over the node's ancestors, so both cost O(constraints) and O(1).
+//!
+//! All next-allowed times live in one array (channel, then ranks, then
+//! banks; a bank's entry also carries its bank group's constraints), and
+//! each command's effects are compiled into a list of (base node, offset,
+//! gap) updates, so issuing is one branch-free loop.
 
 use crate::spec::{Command, ConstraintTable, Organization, Scope, Target};
 use simkit::Cycle;
-
-type PerCommand = [Cycle; Command::COUNT];
 
 /// The node whose next-allowed times a constraint raises, relative to
 /// the command that triggers it.
@@ -114,21 +117,72 @@ pub enum Refusal {
     Timing(Cycle),
 }
 
+/// The node an [`Update`] is relative to; indexes the bases
+/// [`BankState::issue`] computes for the command's target.
+#[derive(Clone, Copy, Debug)]
+enum Base {
+    Channel = 0,
+    Rank = 1,
+    Bank = 2,
+    /// The first bank of the target's bank group.
+    GroupFirstBank = 3,
+}
+
+/// One next-allowed time a command raises: at `base + offset` in
+/// `BankState::next`, to `gap` cycles after the command.
+#[derive(Clone, Copy, Debug)]
+struct Update {
+    base: Base,
+    offset: usize,
+    gap: Cycle,
+}
+
+/// Compiles the raises of each command into updates of `BankState::next`;
+/// raises of the other ranks stay apart (they depend on the target's rank).
+fn updates_per_command(
+    raises: &[Vec<Raise>; Command::COUNT],
+    banks_per_group: usize,
+) -> [Vec<Update>; Command::COUNT] {
+    raises.clone().map(|list| {
+        let mut updates = Vec::new();
+        for r in list {
+            let at = |base, offset| Update {
+                base,
+                offset,
+                gap: r.gap,
+            };
+            match r.node {
+                Node::Channel => updates.push(at(Base::Channel, r.following)),
+                Node::Rank => updates.push(at(Base::Rank, r.following)),
+                Node::OtherRanks => {}
+                Node::BankGroup => updates.extend(
+                    (0..banks_per_group)
+                        .map(|b| at(Base::GroupFirstBank, b * Command::COUNT + r.following)),
+                ),
+                Node::Bank => updates.push(at(Base::Bank, r.following)),
+            }
+        }
+        updates
+    })
+}
+
 /// Timing and row state of one channel.
 #[derive(Clone, Debug)]
 pub struct BankState {
     ranks: usize,
     bankgroups: usize,
     banks_per_group: usize,
-    channel_next: PerCommand,
-    rank_next: Vec<PerCommand>,
-    /// At `bank * Command::COUNT + command`: the earliest cycle the bank's
-    /// bank-group and bank constraints allow (bank-group constraints are
-    /// raised in every bank of the group, so a check reads one value).
-    bank_next: Vec<Cycle>,
+    /// Per node and command, at `node * Command::COUNT + command`: the
+    /// earliest cycle the node's constraints allow the command. Nodes are
+    /// the channel (0), the ranks (1 + rank) and the banks (1 + ranks +
+    /// bank); bank-group constraints are raised in every bank of the
+    /// group, so a bank's entry holds them too.
+    next: Vec<Cycle>,
     open_row: Vec<Option<u32>>,
     open_banks_in_rank: Vec<u32>,
-    raises: [Vec<Raise>; Command::COUNT],
+    updates: [Vec<Update>; Command::COUNT],
+    /// Per command: (following command, gap) raised in every other rank.
+    other_ranks: [Vec<(usize, Cycle)>; Command::COUNT],
     windows: Vec<Window>,
     /// Per command: whether a rolling window counts it.
     windowed: [bool; Command::COUNT],
@@ -173,16 +227,21 @@ impl BankState {
         for w in &windows {
             windowed[w.command.index()] = true;
         }
+        let raises = raises_per_command(table);
         BankState {
             ranks,
             bankgroups,
             banks_per_group,
-            channel_next: [0; Command::COUNT],
-            rank_next: vec![[0; Command::COUNT]; ranks],
-            bank_next: vec![0; banks * Command::COUNT],
+            next: vec![0; (1 + ranks + banks) * Command::COUNT],
             open_row: vec![None; banks],
             open_banks_in_rank: vec![0; ranks],
-            raises: raises_per_command(table),
+            updates: updates_per_command(&raises, banks_per_group),
+            other_ranks: raises.map(|list| {
+                list.iter()
+                    .filter(|r| r.node == Node::OtherRanks)
+                    .map(|r| (r.following, r.gap))
+                    .collect()
+            }),
             windows,
             windowed,
         }
@@ -257,24 +316,24 @@ impl BankState {
     /// channel and rank constraints and rolling windows.
     pub fn rank_floor(&self, command: Command, rank: u32) -> Cycle {
         let c = command.index();
-        self.channel_next[c].max(self.rank_next[rank as usize][c])
+        self.next[c].max(self.next[(1 + rank as usize) * Command::COUNT + c])
     }
 
     /// The part of [`BankState::earliest`] local to bank `bank_index`: its
     /// bank-group and bank constraints. `earliest = max(rank_floor, bank_local)`.
     pub fn bank_local(&self, command: Command, bank_index: usize) -> Cycle {
-        self.bank_local_at(Self::bank_local_index(command, bank_index))
+        self.bank_local_at(self.bank_local_index(command, bank_index))
     }
 
     /// Where [`BankState::bank_local_at`] finds `command`'s bank-local part in
     /// bank `bank_index`: an index that stays valid as commands issue.
-    pub fn bank_local_index(command: Command, bank_index: usize) -> usize {
-        bank_index * Command::COUNT + command.index()
+    pub fn bank_local_index(&self, command: Command, bank_index: usize) -> usize {
+        (1 + self.ranks + bank_index) * Command::COUNT + command.index()
     }
 
     /// The bank-local part at an index from [`BankState::bank_local_index`].
     pub fn bank_local_at(&self, index: usize) -> Cycle {
-        self.bank_next[index]
+        self.next[index]
     }
 
     /// Whether `command` may issue at `t` in cycle `now`.
@@ -300,31 +359,24 @@ impl BankState {
         );
         let rank = t.rank as usize;
         let bank = self.bank_index(t);
-        for r in &self.raises[command.index()] {
-            let until = now + r.gap;
-            let next = match r.node {
-                Node::Channel => &mut self.channel_next[r.following],
-                Node::Rank => &mut self.rank_next[rank][r.following],
-                Node::OtherRanks => {
-                    for (other, next) in self.rank_next.iter_mut().enumerate() {
-                        if other != rank {
-                            next[r.following] = next[r.following].max(until);
-                        }
-                    }
-                    continue;
-                }
-                Node::BankGroup => {
-                    // Bank groups are aligned runs of a power of two of banks.
-                    let first = bank & !(self.banks_per_group - 1);
-                    for b in first..first + self.banks_per_group {
-                        let next = &mut self.bank_next[b * Command::COUNT + r.following];
-                        *next = (*next).max(until);
-                    }
-                    continue;
-                }
-                Node::Bank => &mut self.bank_next[bank * Command::COUNT + r.following],
-            };
-            *next = (*next).max(until);
+        let node_base = |node: usize| node * Command::COUNT;
+        // Bank groups are aligned runs of a power of two of banks.
+        let group_first = bank & !(self.banks_per_group - 1);
+        let bases = [
+            node_base(0),
+            node_base(1 + rank),
+            node_base(1 + self.ranks + bank),
+            node_base(1 + self.ranks + group_first),
+        ];
+        for u in &self.updates[command.index()] {
+            let next = &mut self.next[bases[u.base as usize] + u.offset];
+            *next = (*next).max(now + u.gap);
+        }
+        for &(following, gap) in &self.other_ranks[command.index()] {
+            for other in (0..self.ranks).filter(|&r| r != rank) {
+                let next = &mut self.next[node_base(1 + other) + following];
+                *next = (*next).max(now + gap);
+            }
         }
         // A full window holds the command back until its oldest entry
         // leaves; that bound only grows, so it is folded into the node's
@@ -336,13 +388,13 @@ impl BankState {
                     let w = &mut self.windows[i];
                     w.rings[node].record(w.count, now);
                     if let Some(oldest) = w.rings[node].oldest_if_full(w.count) {
-                        let slot = if w.scope == Scope::Channel {
-                            &mut self.channel_next
+                        let scope_node = if w.scope == Scope::Channel {
+                            0
                         } else {
-                            &mut self.rank_next[node]
+                            1 + node
                         };
-                        let c = command.index();
-                        slot[c] = slot[c].max(oldest + w.span);
+                        let next = &mut self.next[scope_node * Command::COUNT + command.index()];
+                        *next = (*next).max(oldest + w.span);
                     }
                 }
             }

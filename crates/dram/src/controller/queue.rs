@@ -46,6 +46,8 @@ pub(super) struct Candidate {
 /// candidate's issue time are.
 #[derive(Clone, Copy, Debug)]
 struct Ranked {
+    /// Its priority: the order is sorted by it.
+    key: u64,
     /// Index of the bank-local part ([`BankState::bank_local_index`]).
     local: u32,
     /// Index of the rank-wide part in `Floors::flat`.
@@ -148,7 +150,8 @@ pub(super) struct RequestQueue {
     /// Per bank: the first and last slot of its list, or `NONE`.
     head: Vec<u32>,
     tail: Vec<u32>,
-    /// Per bank with requests: its candidate and the candidate's priority key.
+    /// Per bank with requests: its candidate and the candidate's priority
+    /// key (which finds the bank in `order`).
     candidates: Vec<Candidate>,
     keys: Vec<u64>,
     /// Banks with requests, by ascending key (FR-FCFS priority).
@@ -220,6 +223,7 @@ impl RequestQueue {
         if was_empty {
             self.keys[bank] = u64::MAX;
             self.order.push(Ranked {
+                key: u64::MAX,
                 local: 0,
                 floor: 0,
                 bank: bank as u16,
@@ -272,10 +276,10 @@ impl RequestQueue {
     }
 
     fn position_in_order(&self, bank: usize) -> usize {
-        self.order
-            .iter()
-            .position(|r| r.bank as usize == bank)
-            .expect("a bank with requests is in the order")
+        let key = self.keys[bank];
+        let at = self.order.partition_point(|r| r.key < key);
+        debug_assert_eq!(self.order[at].bank as usize, bank);
+        at
     }
 
     /// The bank's open row changed.
@@ -300,28 +304,28 @@ impl RequestQueue {
         };
         let rank = bank / self.banks_per_rank;
         self.candidates[bank] = Candidate { command, slot };
-        let ranked = Ranked {
-            local: BankState::bank_local_index(command, bank) as u32,
-            floor: (rank * 3 + class_of(command)) as u16,
-            bank: bank as u16,
-        };
         let seq = self.slots[slot as usize].seq;
         let key = if command.is_column() {
             seq
         } else {
             seq | ROW_COMMAND
         };
-        let old = self.keys[bank];
-        self.keys[bank] = key;
+        let ranked = Ranked {
+            key,
+            local: state.bank_local_index(command, bank) as u32,
+            floor: (rank * 3 + class_of(command)) as u16,
+            bank: bank as u16,
+        };
         // Move the bank to its place by key (the order is short).
         let mut at = self.position_in_order(bank);
-        if key < old {
-            while at > 0 && self.keys[self.order[at - 1].bank as usize] > key {
+        self.keys[bank] = key;
+        if key < self.order[at].key {
+            while at > 0 && self.order[at - 1].key > key {
                 self.order[at] = self.order[at - 1];
                 at -= 1;
             }
         } else {
-            while at + 1 < self.order.len() && self.keys[self.order[at + 1].bank as usize] < key {
+            while at + 1 < self.order.len() && self.order[at + 1].key < key {
                 self.order[at] = self.order[at + 1];
                 at += 1;
             }
