@@ -3,10 +3,13 @@
 //! those times forward by the constraint table; checking a command is the
 //! maximum over the node's ancestors, so both cost O(constraints) and O(1).
 //!
-//! All next-allowed times live in one array (channel, then ranks, then
-//! banks; a bank's entry also carries its bank group's constraints), and
-//! each command's effects are compiled into a list of (base node, offset,
-//! gap) updates, so issuing is one branch-free loop.
+//! All next-allowed times live in one array (ranks, then banks), and each
+//! command's effects are compiled into a list of (base node, offset, gap)
+//! updates, so issuing is one branch-free loop. Constraints of a node are
+//! raised in every node below it that keeps times (channel constraints in
+//! every rank, bank-group constraints in every bank of the group), so the
+//! earliest cycle of a command is the maximum of just two values: its
+//! rank's and its bank's.
 
 use crate::spec::{Command, ConstraintTable, Organization, Scope, Target};
 use simkit::Cycle;
@@ -121,7 +124,8 @@ pub enum Refusal {
 /// [`BankState::issue`] computes for the command's target.
 #[derive(Clone, Copy, Debug)]
 enum Base {
-    Channel = 0,
+    /// The start of the array (for the channel's constraints, raised in every rank).
+    Absolute = 0,
     Rank = 1,
     Bank = 2,
     /// The first bank of the target's bank group.
@@ -141,6 +145,7 @@ struct Update {
 /// raises of the other ranks stay apart (they depend on the target's rank).
 fn updates_per_command(
     raises: &[Vec<Raise>; Command::COUNT],
+    ranks: usize,
     banks_per_group: usize,
 ) -> [Vec<Update>; Command::COUNT] {
     raises.clone().map(|list| {
@@ -152,7 +157,9 @@ fn updates_per_command(
                 gap: r.gap,
             };
             match r.node {
-                Node::Channel => updates.push(at(Base::Channel, r.following)),
+                Node::Channel => updates.extend(
+                    (0..ranks).map(|rank| at(Base::Absolute, rank * Command::COUNT + r.following)),
+                ),
                 Node::Rank => updates.push(at(Base::Rank, r.following)),
                 Node::OtherRanks => {}
                 Node::BankGroup => updates.extend(
@@ -173,10 +180,9 @@ pub struct BankState {
     bankgroups: usize,
     banks_per_group: usize,
     /// Per node and command, at `node * Command::COUNT + command`: the
-    /// earliest cycle the node's constraints allow the command. Nodes are
-    /// the channel (0), the ranks (1 + rank) and the banks (1 + ranks +
-    /// bank); bank-group constraints are raised in every bank of the
-    /// group, so a bank's entry holds them too.
+    /// earliest cycle the constraints of the node and its ancestors allow
+    /// the command (for a bank, of its bank and bank group only). Nodes
+    /// are the ranks (at `rank`) and the banks (at `ranks + bank`).
     next: Vec<Cycle>,
     open_row: Vec<Option<u32>>,
     open_banks_in_rank: Vec<u32>,
@@ -232,10 +238,10 @@ impl BankState {
             ranks,
             bankgroups,
             banks_per_group,
-            next: vec![0; (1 + ranks + banks) * Command::COUNT],
+            next: vec![0; (ranks + banks) * Command::COUNT],
             open_row: vec![None; banks],
             open_banks_in_rank: vec![0; ranks],
-            updates: updates_per_command(&raises, banks_per_group),
+            updates: updates_per_command(&raises, ranks, banks_per_group),
             other_ranks: raises.map(|list| {
                 list.iter()
                     .filter(|r| r.node == Node::OtherRanks)
@@ -315,24 +321,30 @@ impl BankState {
     /// The part of [`BankState::earliest`] shared by every bank of `rank`:
     /// channel and rank constraints and rolling windows.
     pub fn rank_floor(&self, command: Command, rank: u32) -> Cycle {
-        let c = command.index();
-        self.next[c].max(self.next[(1 + rank as usize) * Command::COUNT + c])
+        self.next[self.rank_floor_index(command, rank)]
+    }
+
+    /// Where [`BankState::rank_floor`] is kept: an index for
+    /// [`BankState::time_at`] that stays valid as commands issue.
+    pub fn rank_floor_index(&self, command: Command, rank: u32) -> usize {
+        rank as usize * Command::COUNT + command.index()
     }
 
     /// The part of [`BankState::earliest`] local to bank `bank_index`: its
     /// bank-group and bank constraints. `earliest = max(rank_floor, bank_local)`.
     pub fn bank_local(&self, command: Command, bank_index: usize) -> Cycle {
-        self.bank_local_at(self.bank_local_index(command, bank_index))
+        self.time_at(self.bank_local_index(command, bank_index))
     }
 
-    /// Where [`BankState::bank_local_at`] finds `command`'s bank-local part in
-    /// bank `bank_index`: an index that stays valid as commands issue.
+    /// Where [`BankState::bank_local`] is kept: an index for
+    /// [`BankState::time_at`] that stays valid as commands issue.
     pub fn bank_local_index(&self, command: Command, bank_index: usize) -> usize {
-        (1 + self.ranks + bank_index) * Command::COUNT + command.index()
+        (self.ranks + bank_index) * Command::COUNT + command.index()
     }
 
-    /// The bank-local part at an index from [`BankState::bank_local_index`].
-    pub fn bank_local_at(&self, index: usize) -> Cycle {
+    /// The time at an index from [`BankState::rank_floor_index`] or
+    /// [`BankState::bank_local_index`].
+    pub fn time_at(&self, index: usize) -> Cycle {
         self.next[index]
     }
 
@@ -363,10 +375,10 @@ impl BankState {
         // Bank groups are aligned runs of a power of two of banks.
         let group_first = bank & !(self.banks_per_group - 1);
         let bases = [
-            node_base(0),
-            node_base(1 + rank),
-            node_base(1 + self.ranks + bank),
-            node_base(1 + self.ranks + group_first),
+            0,
+            node_base(rank),
+            node_base(self.ranks + bank),
+            node_base(self.ranks + group_first),
         ];
         for u in &self.updates[command.index()] {
             let next = &mut self.next[bases[u.base as usize] + u.offset];
@@ -374,7 +386,7 @@ impl BankState {
         }
         for &(following, gap) in &self.other_ranks[command.index()] {
             for other in (0..self.ranks).filter(|&r| r != rank) {
-                let next = &mut self.next[node_base(1 + other) + following];
+                let next = &mut self.next[node_base(other) + following];
                 *next = (*next).max(now + gap);
             }
         }
@@ -388,13 +400,15 @@ impl BankState {
                     let w = &mut self.windows[i];
                     w.rings[node].record(w.count, now);
                     if let Some(oldest) = w.rings[node].oldest_if_full(w.count) {
-                        let scope_node = if w.scope == Scope::Channel {
-                            0
+                        let ranks = if w.scope == Scope::Channel {
+                            0..self.ranks
                         } else {
-                            1 + node
+                            node..node + 1
                         };
-                        let next = &mut self.next[scope_node * Command::COUNT + command.index()];
-                        *next = (*next).max(oldest + w.span);
+                        for rank in ranks {
+                            let next = &mut self.next[rank * Command::COUNT + command.index()];
+                            *next = (*next).max(oldest + w.span);
+                        }
                     }
                 }
             }

@@ -17,7 +17,7 @@ mod queue;
 use crate::bank_state::BankState;
 use crate::spec::{Command, CommandSink, ConstraintTable, DeviceSpec, IssuedCommand, Target};
 use hwconfig::PagePolicy;
-use queue::{Floors, RequestQueue, Slot};
+use queue::{RefreshWait, RequestQueue, Slot};
 use simkit::{Cycle, CycleAccount, CycleState, StallReason};
 use std::collections::VecDeque;
 
@@ -132,11 +132,6 @@ pub struct ChannelController {
     wake: Cycle,
     completions: VecDeque<Completion>,
     counters: ChannelCounters,
-    /// Floors of the served queue, valid until a command issues, the queue
-    /// mode changes or a refresh falls due.
-    floors: Floors,
-    /// The queue mode (write mode?) `floors` were taken for; `None` once stale.
-    floors_mode: Option<bool>,
     // Cycle accounting (see `account`).
     retired_busy_cycles: Cycle,
     idle_cycles: Cycle,
@@ -180,8 +175,6 @@ impl ChannelController {
             wake: 0,
             completions: VecDeque::new(),
             counters: ChannelCounters::default(),
-            floors: Floors::default(),
-            floors_mode: None,
             retired_busy_cycles: 0,
             idle_cycles: 0,
             idle_counted_until: 0,
@@ -259,8 +252,9 @@ impl ChannelController {
         let ready = if self.mode_would_flip() || self.config.page_policy == PagePolicy::Closed {
             Some(visible)
         } else if is_write == self.write_mode {
-            let (queue, state, floors) = self.served(visible);
-            queue.bank_ready_at(bank, state, floors, visible)
+            let wait = self.refresh_wait(visible);
+            self.served()
+                .bank_ready_at(bank, &self.state, &wait, visible)
         } else {
             None
         };
@@ -322,7 +316,6 @@ impl ChannelController {
                 self.issue(command, &target, now, sink);
                 if command == Command::Ref {
                     self.refresh_due[rank] += self.refi;
-                    self.floors_mode = None;
                     self.counters.refreshes += 1;
                 } else {
                     self.counters.precharges += 1;
@@ -378,37 +371,44 @@ impl ChannelController {
         }
     }
 
-    /// Makes `floors` hold the served queue's floors at `at`.
-    fn update_floors(&mut self, at: Cycle) {
-        let pending = self.refresh_pending_at(at);
-        if self.floors_mode == Some(self.write_mode) && self.floors.refresh_pending == pending {
-            return;
-        }
-        let (column, column_to_prea) = if self.write_mode {
-            (Command::Wr, self.wr_to_prea)
-        } else {
-            (Command::Rd, self.rd_to_prea)
+    /// The ranks waiting for refresh at `at`, with what the served queue
+    /// may still do in them.
+    fn refresh_wait(&self, at: Cycle) -> RefreshWait {
+        let mut wait = RefreshWait {
+            ranks: self.refresh_pending_at(at),
+            ..RefreshWait::default()
         };
-        self.floors
-            .take(&self.state, column, column_to_prea, &self.refresh_due, at);
-        self.floors_mode = Some(self.write_mode);
+        if wait.ranks != 0 {
+            wait.column_to_prea = if self.write_mode {
+                self.wr_to_prea
+            } else {
+                self.rd_to_prea
+            };
+            for (rank, prea) in wait
+                .prea
+                .iter_mut()
+                .enumerate()
+                .take(self.refresh_due.len())
+            {
+                *prea = self.state.rank_floor(Command::PreA, rank as u32);
+            }
+        }
+        wait
     }
 
-    /// The served queue, the bank state and the floors at `at`.
-    fn served(&mut self, at: Cycle) -> (&RequestQueue, &BankState, &Floors) {
-        self.update_floors(at);
-        let queue = if self.write_mode {
+    /// The queue being served.
+    fn served(&self) -> &RequestQueue {
+        if self.write_mode {
             &self.writes
         } else {
             &self.reads
-        };
-        (queue, &self.state, &self.floors)
+        }
     }
 
     /// FR-FCFS over the queue being served, at cycle `at`.
-    fn scan(&mut self, at: Cycle) -> queue::Pick {
-        let (queue, state, floors) = self.served(at);
-        queue.scan(state, floors, at)
+    fn scan(&self, at: Cycle) -> queue::Pick {
+        let wait = self.refresh_wait(at);
+        self.served().scan(&self.state, &wait, at)
     }
 
     /// Closed-page policy: a bank whose open row no queued request wants.
@@ -502,7 +502,6 @@ impl ChannelController {
 
     fn issue(&mut self, command: Command, target: &Target, now: Cycle, sink: &mut dyn CommandSink) {
         self.state.issue(command, target, now);
-        self.floors_mode = None;
         // What the queues cached: candidates depend on open rows, local
         // times on the bank group's constraints.
         match command {

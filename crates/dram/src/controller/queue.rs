@@ -8,9 +8,8 @@
 //! A pass walks the banks in priority order and stops at the first whose
 //! candidate may issue, so it times each bank's candidate at most once and
 //! usually only a few of them. A candidate's issue time is the maximum of
-//! its bank-local part ([`BankState::bank_local`], read from the bank state
-//! as the pass needs it) and its rank-wide part, taken once per pass in
-//! [`Floors`].
+//! two values of the bank state, its rank's and its bank's, whose indices
+//! the order keeps.
 
 use crate::bank_state::BankState;
 use crate::spec::{Command, Target};
@@ -18,7 +17,7 @@ use simkit::Cycle;
 
 use super::RowClass;
 
-/// Ranks a channel may have (the size of the per-rank arrays of [`Floors`]).
+/// Ranks a channel may have (the size of the per-rank arrays of [`RefreshWait`]).
 pub const MAX_RANKS: usize = 4;
 
 /// A queued request.
@@ -50,9 +49,9 @@ struct Ranked {
     key: u64,
     /// Index of the bank-local part ([`BankState::bank_local_index`]).
     local: u32,
-    /// Index of the rank-wide part in `Floors::flat`.
-    floor: u16,
-    bank: u16,
+    /// Index of the rank-wide part ([`BankState::rank_floor_index`]).
+    floor: u32,
+    bank: u32,
 }
 
 /// Priority bit of a candidate's key: set for ACT and PRE, so row hits
@@ -62,57 +61,23 @@ const ROW_COMMAND: u64 = 1 << 63;
 /// No slot (end of a bank's list, or an empty bank).
 const NONE: u32 = u32::MAX;
 
-/// The column command, ACT, PRE: the classes whose rank-wide constraints differ.
-fn class_of(command: Command) -> usize {
-    match command {
-        Command::Act => 1,
-        Command::Pre => 2,
-        _ => 0,
-    }
-}
-
-/// What every bank of a rank shares when its candidate is timed, taken at one cycle.
+/// Ranks waiting for refresh, at one cycle: they get no ACT or PRE, and
+/// only column commands that do not delay their PREA.
 #[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Floors {
-    /// At `rank * 3 + class`: channel and rank constraints (and windows).
-    pub flat: [Cycle; MAX_RANKS * 3],
-    /// Ranks waiting for refresh: they get no ACT or PRE, and only column
-    /// commands that do not delay the PREA (earliest at `prea[rank]`).
-    pub refresh_pending: u64,
+pub(super) struct RefreshWait {
+    /// The waiting ranks, as a bit mask.
+    pub ranks: u64,
+    /// Per waiting rank: the earliest cycle its PREA may issue.
     pub prea: [Cycle; MAX_RANKS],
+    /// The gap from the served column command to PREA.
     pub column_to_prea: Cycle,
 }
 
-impl Floors {
-    /// Takes the floors of `state` at cycle `at`.
-    pub fn take(
-        &mut self,
-        state: &BankState,
-        column: Command,
-        column_to_prea: Cycle,
-        refresh_due: &[Cycle],
-        at: Cycle,
-    ) {
-        self.refresh_pending = 0;
-        self.column_to_prea = column_to_prea;
-        for (rank, &due) in refresh_due.iter().enumerate() {
-            let r = rank as u32;
-            self.flat[rank * 3..rank * 3 + 3].copy_from_slice(&[
-                state.rank_floor(column, r),
-                state.rank_floor(Command::Act, r),
-                state.rank_floor(Command::Pre, r),
-            ]);
-            if at >= due {
-                self.refresh_pending |= 1 << rank;
-                self.prea[rank] = state.rank_floor(Command::PreA, r);
-            }
-        }
-    }
-
+impl RefreshWait {
     /// Whether a command of rank `rank` that may issue from `earliest` is
-    /// allowed at all at `at` (refresh restrictions).
+    /// allowed at all at `at`.
     fn allows(&self, rank: usize, command: Command, earliest: Cycle, at: Cycle) -> bool {
-        self.refresh_pending & (1 << rank) == 0
+        self.ranks & (1 << rank) == 0
             || command.is_column() && earliest.max(at) + self.column_to_prea <= self.prea[rank]
     }
 }
@@ -129,10 +94,10 @@ pub(super) enum Pick {
 
 impl Ranked {
     /// The earliest cycle the bank's candidate may issue.
-    fn earliest(&self, state: &BankState, floors: &Floors) -> Cycle {
+    fn earliest(&self, state: &BankState) -> Cycle {
         state
-            .bank_local_at(self.local as usize)
-            .max(floors.flat[self.floor as usize])
+            .time_at(self.local as usize)
+            .max(state.time_at(self.floor as usize))
     }
 }
 
@@ -226,7 +191,7 @@ impl RequestQueue {
                 key: u64::MAX,
                 local: 0,
                 floor: 0,
-                bank: bank as u16,
+                bank: bank as u32,
             });
         }
         self.refresh(bank, state);
@@ -313,8 +278,8 @@ impl RequestQueue {
         let ranked = Ranked {
             key,
             local: state.bank_local_index(command, bank) as u32,
-            floor: (rank * 3 + class_of(command)) as u16,
-            bank: bank as u16,
+            floor: state.rank_floor_index(command, rank as u32) as u32,
+            bank: bank as u32,
         };
         // Move the bank to its place by key (the order is short).
         let mut at = self.position_in_order(bank);
@@ -336,13 +301,13 @@ impl RequestQueue {
     /// FR-FCFS at cycle `at`: the oldest request whose next command is a
     /// ready column command (a row hit); else the oldest whose ready
     /// command is ACT or PRE; else when the next candidate becomes ready.
-    pub fn scan(&self, state: &BankState, floors: &Floors, at: Cycle) -> Pick {
-        if floors.refresh_pending != 0 {
-            return self.scan_restricted(state, floors, at);
+    pub fn scan(&self, state: &BankState, wait: &RefreshWait, at: Cycle) -> Pick {
+        if wait.ranks != 0 {
+            return self.scan_restricted(state, wait, at);
         }
         let mut next_ready = Cycle::MAX;
         for r in &self.order {
-            let earliest = r.earliest(state, floors);
+            let earliest = r.earliest(state);
             if earliest <= at {
                 let bank = r.bank as usize;
                 return Pick::Issue(bank, self.candidates[bank]);
@@ -354,13 +319,13 @@ impl RequestQueue {
 
     /// [`RequestQueue::scan`] while some rank waits for refresh.
     #[cold]
-    fn scan_restricted(&self, state: &BankState, floors: &Floors, at: Cycle) -> Pick {
+    fn scan_restricted(&self, state: &BankState, wait: &RefreshWait, at: Cycle) -> Pick {
         let mut next_ready = Cycle::MAX;
         for r in &self.order {
-            let earliest = r.earliest(state, floors);
+            let earliest = r.earliest(state);
             let bank = r.bank as usize;
             let c = &self.candidates[bank];
-            if !floors.allows(r.floor as usize / 3, c.command, earliest, at) {
+            if !wait.allows(bank / self.banks_per_rank, c.command, earliest, at) {
                 continue;
             }
             if earliest <= at {
@@ -376,21 +341,16 @@ impl RequestQueue {
         &self,
         bank: usize,
         state: &BankState,
-        floors: &Floors,
+        wait: &RefreshWait,
         at: Cycle,
     ) -> Option<Cycle> {
         if self.head[bank] == NONE {
             return None;
         }
         let r = &self.order[self.position_in_order(bank)];
-        let earliest = r.earliest(state, floors);
-        floors
-            .allows(
-                r.floor as usize / 3,
-                self.candidates[bank].command,
-                earliest,
-                at,
-            )
+        let earliest = r.earliest(state);
+        let rank = bank / self.banks_per_rank;
+        wait.allows(rank, self.candidates[bank].command, earliest, at)
             .then_some(earliest.max(at))
     }
 }
