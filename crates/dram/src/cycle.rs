@@ -311,15 +311,15 @@ impl CycleDram {
     /// The next completion done by memory cycle `now` (earliest first, ties
     /// to the lowest channel).
     pub fn pop_memory_completion(&mut self, now: Cycle) -> Option<Completion> {
-        let channel = self
-            .controllers
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.peek_completion().map(|p| (p.done, i)))
-            .filter(|(done, _)| *done <= now)
-            .min()?
-            .1;
-        let completion = self.controllers[channel].pop_completion(now)?;
+        let mut earliest: Option<(Cycle, usize)> = None;
+        for (i, c) in self.controllers.iter().enumerate() {
+            if let Some(done) = c.next_completion() {
+                if done <= now && earliest.is_none_or(|(best, _)| done < best) {
+                    earliest = Some((done, i));
+                }
+            }
+        }
+        let completion = self.controllers[earliest?.1].pop_completion(now)?;
         self.in_flight -= 1;
         Some(completion)
     }

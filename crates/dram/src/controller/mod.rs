@@ -541,6 +541,14 @@ impl ChannelController {
         }
         self.activity_end = self.activity_end.max(completion.done);
         // Completions are nearly always in order; insert from the back.
+        if self
+            .completions
+            .back()
+            .is_none_or(|last| last.done <= completion.done)
+        {
+            self.completions.push_back(completion);
+            return;
+        }
         let at = self
             .completions
             .iter()
