@@ -115,10 +115,9 @@ pub(super) struct RequestQueue {
     /// Per bank: the first and last slot of its list, or `NONE`.
     head: Vec<u32>,
     tail: Vec<u32>,
-    /// Per bank with requests: its candidate and the candidate's priority
-    /// key (which finds the bank in `order`).
+    /// Per bank with requests: its candidate and its index in `order`.
     candidates: Vec<Candidate>,
-    keys: Vec<u64>,
+    position: Vec<u32>,
     /// Banks with requests, by ascending key (FR-FCFS priority).
     order: Vec<Ranked>,
 }
@@ -143,7 +142,7 @@ impl RequestQueue {
                 };
                 banks
             ],
-            keys: vec![0; banks],
+            position: vec![0; banks],
             order: Vec::with_capacity(banks),
         }
     }
@@ -186,7 +185,7 @@ impl RequestQueue {
         self.tail[bank] = index;
         self.len += 1;
         if was_empty {
-            self.keys[bank] = u64::MAX;
+            self.position[bank] = self.order.len() as u32;
             self.order.push(Ranked {
                 key: u64::MAX,
                 local: 0,
@@ -194,7 +193,13 @@ impl RequestQueue {
                 bank: bank as u32,
             });
         }
-        self.refresh(bank, state);
+        // A newer request changes the bank's candidate only if it is the
+        // first hit on the open row.
+        let first_hit = self.candidates[bank].command == Command::Pre
+            && state.open_row_at(bank) == Some(slot.target.row);
+        if was_empty || first_hit {
+            self.refresh(bank, state);
+        }
     }
 
     /// Removes the request in `slot` of `bank`.
@@ -218,8 +223,11 @@ impl RequestQueue {
         self.free.push(slot);
         self.len -= 1;
         if self.head[bank] == NONE {
-            let position = self.position_in_order(bank);
-            self.order.remove(position);
+            let at = self.position[bank] as usize;
+            self.order.remove(at);
+            for (i, r) in self.order.iter().enumerate().skip(at) {
+                self.position[r.bank as usize] = i as u32;
+            }
         } else {
             self.refresh(bank, state);
         }
@@ -238,13 +246,6 @@ impl RequestQueue {
     pub fn any_for_row(&self, bank: usize, row: u32) -> bool {
         self.bank_slots(bank)
             .any(|i| self.slots[i as usize].target.row == row)
-    }
-
-    fn position_in_order(&self, bank: usize) -> usize {
-        let key = self.keys[bank];
-        let at = self.order.partition_point(|r| r.key < key);
-        debug_assert_eq!(self.order[at].bank as usize, bank);
-        at
     }
 
     /// The bank's open row changed.
@@ -282,20 +283,27 @@ impl RequestQueue {
             bank: bank as u32,
         };
         // Move the bank to its place by key (the order is short).
-        let mut at = self.position_in_order(bank);
-        self.keys[bank] = key;
+        let mut at = self.position[bank] as usize;
         if key < self.order[at].key {
             while at > 0 && self.order[at - 1].key > key {
-                self.order[at] = self.order[at - 1];
+                self.shift(at - 1, at);
                 at -= 1;
             }
         } else {
             while at + 1 < self.order.len() && self.order[at + 1].key < key {
-                self.order[at] = self.order[at + 1];
+                self.shift(at + 1, at);
                 at += 1;
             }
         }
         self.order[at] = ranked;
+        self.position[bank] = at as u32;
+    }
+
+    /// Moves the entry of `order` at `from` to `to`.
+    fn shift(&mut self, from: usize, to: usize) {
+        let r = self.order[from];
+        self.order[to] = r;
+        self.position[r.bank as usize] = to as u32;
     }
 
     /// FR-FCFS at cycle `at`: the oldest request whose next command is a
@@ -347,7 +355,7 @@ impl RequestQueue {
         if self.head[bank] == NONE {
             return None;
         }
-        let r = &self.order[self.position_in_order(bank)];
+        let r = &self.order[self.position[bank] as usize];
         let earliest = r.earliest(state);
         let rank = bank / self.banks_per_rank;
         wait.allows(rank, self.candidates[bank].command, earliest, at)
