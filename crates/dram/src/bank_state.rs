@@ -173,6 +173,14 @@ fn updates_per_command(
     })
 }
 
+/// Banks a channel may have (ranks × banks per rank).
+const MAX_BANKS: usize = 64;
+
+/// Length of `BankState::next`: a power of two that holds every rank and
+/// bank of the largest channel.
+const TIME_SLOTS: usize =
+    ((crate::controller::MAX_RANKS + MAX_BANKS) * Command::COUNT).next_power_of_two();
+
 /// Timing and row state of one channel.
 #[derive(Clone, Debug)]
 pub struct BankState {
@@ -183,7 +191,7 @@ pub struct BankState {
     /// earliest cycle the constraints of the node and its ancestors allow
     /// the command (for a bank, of its bank and bank group only). Nodes
     /// are the ranks (at `rank`) and the banks (at `ranks + bank`).
-    next: Vec<Cycle>,
+    next: Box<[Cycle; TIME_SLOTS]>,
     open_row: Vec<Option<u32>>,
     open_banks_in_rank: Vec<u32>,
     updates: [Vec<Update>; Command::COUNT],
@@ -203,6 +211,11 @@ impl BankState {
         assert!(
             banks_per_group.is_power_of_two(),
             "checked presets have a power of two of banks per group"
+        );
+        assert!(
+            ranks <= crate::controller::MAX_RANKS && banks <= MAX_BANKS,
+            "at most {} ranks and {MAX_BANKS} banks per channel",
+            crate::controller::MAX_RANKS
         );
         let windows = table
             .windows
@@ -238,7 +251,7 @@ impl BankState {
             ranks,
             bankgroups,
             banks_per_group,
-            next: vec![0; (ranks + banks) * Command::COUNT],
+            next: Box::new([0; TIME_SLOTS]),
             open_row: vec![None; banks],
             open_banks_in_rank: vec![0; ranks],
             updates: updates_per_command(&raises, ranks, banks_per_group),
@@ -321,7 +334,7 @@ impl BankState {
     /// The part of [`BankState::earliest`] shared by every bank of `rank`:
     /// channel and rank constraints and rolling windows.
     pub fn rank_floor(&self, command: Command, rank: u32) -> Cycle {
-        self.next[self.rank_floor_index(command, rank)]
+        self.time_at(self.rank_floor_index(command, rank))
     }
 
     /// Where [`BankState::rank_floor`] is kept: an index for
@@ -345,7 +358,9 @@ impl BankState {
     /// The time at an index from [`BankState::rank_floor_index`] or
     /// [`BankState::bank_local_index`].
     pub fn time_at(&self, index: usize) -> Cycle {
-        self.next[index]
+        // Indices are below TIME_SLOTS (checked in `new`); the mask lets
+        // the compiler drop the bounds check from the scheduler's hot loop.
+        self.next[index & (TIME_SLOTS - 1)]
     }
 
     /// Whether `command` may issue at `t` in cycle `now`.
@@ -381,7 +396,7 @@ impl BankState {
             node_base(self.ranks + group_first),
         ];
         for u in &self.updates[command.index()] {
-            let next = &mut self.next[bases[u.base as usize] + u.offset];
+            let next = &mut self.next[(bases[u.base as usize] + u.offset) & (TIME_SLOTS - 1)];
             *next = (*next).max(now + u.gap);
         }
         for &(following, gap) in &self.other_ranks[command.index()] {
