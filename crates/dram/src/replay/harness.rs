@@ -11,24 +11,36 @@ use crate::controller::ChannelCounters;
 use crate::spec::CommandSink;
 use crate::{BandwidthModel, CycleDram, MemRequest, MemResponse, MemoryPort};
 use simkit::{Component, Cycle};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
-/// Hashes request ids (distinct integers) by one multiplication.
+/// Accept cycles of the requests in flight, by request id. Ids are reused
+/// once their request has completed, so an id is an index into a table as
+/// long as the most requests ever in flight at once.
 #[derive(Debug, Default)]
-struct IdHasher(u64);
+struct InFlight {
+    accepted_at: Vec<Cycle>,
+    free_ids: Vec<u64>,
+}
 
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
+impl InFlight {
+    /// The id the next request gets.
+    fn next_id(&self) -> u64 {
+        self.free_ids
+            .last()
+            .copied()
+            .unwrap_or(self.accepted_at.len() as u64)
     }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+
+    /// Records that the request with id [`InFlight::next_id`] was accepted.
+    fn insert(&mut self, accepted: Cycle) {
+        match self.free_ids.pop() {
+            Some(id) => self.accepted_at[id as usize] = accepted,
+            None => self.accepted_at.push(accepted),
         }
     }
-    fn write_u64(&mut self, id: u64) {
-        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+
+    fn remove(&mut self, id: u64) -> Cycle {
+        self.free_ids.push(id);
+        self.accepted_at[id as usize]
     }
 }
 
@@ -136,27 +148,25 @@ where
     let limit = options.max_outstanding.unwrap_or(usize::MAX).max(1);
     let mut trace = trace.into_iter();
     let mut head = trace.next().transpose()?;
-    let mut next_id = 0u64;
-    // Accept cycles of reads in flight: as many entries as reads outstanding.
-    let mut accepted_at: HashMap<u64, Cycle, BuildHasherDefault<IdHasher>> = HashMap::default();
+    let mut in_flight = InFlight::default();
+    let mut reads_in_flight = 0usize;
     let (mut reads, mut writes, mut latency_sum) = (0u64, 0u64, 0u64);
     let mut now: Cycle = 0;
     loop {
         device.tick(now, sink);
         while let Some(response) = device.pop_response(now) {
+            let accepted = in_flight.remove(response.id);
             if !response.is_write {
-                let accepted = accepted_at
-                    .remove(&response.id)
-                    .expect("a response answers an accepted read");
                 latency_sum += response.done_cycle - accepted;
+                reads_in_flight -= 1;
             }
         }
         while let Some((addr, is_write)) = head {
-            if accepted_at.len() >= limit {
+            if reads_in_flight >= limit {
                 break;
             }
             let request = MemRequest {
-                id: next_id,
+                id: in_flight.next_id(),
                 addr,
                 is_write,
                 bytes: burst_bytes,
@@ -164,16 +174,16 @@ where
             if device.try_push(now, request).is_err() {
                 break;
             }
+            in_flight.insert(now);
             if is_write {
                 writes += 1;
             } else {
                 reads += 1;
-                accepted_at.insert(next_id, now);
+                reads_in_flight += 1;
             }
-            next_id += 1;
             head = trace.next().transpose()?;
         }
-        if head.is_none() && accepted_at.is_empty() {
+        if head.is_none() && reads_in_flight == 0 {
             break;
         }
         now = if options.every_cycle {
