@@ -48,10 +48,10 @@ struct Ranked {
     /// Its priority: the order is sorted by it.
     key: u64,
     /// Index of the bank-local part ([`BankState::bank_local_index`]).
-    local: u32,
+    local: u16,
     /// Index of the rank-wide part ([`BankState::rank_floor_index`]).
-    floor: u32,
-    bank: u32,
+    floor: u16,
+    bank: u16,
 }
 
 /// Priority bit of a candidate's key: set for ACT and PRE, so row hits
@@ -190,7 +190,7 @@ impl RequestQueue {
                 key: u64::MAX,
                 local: 0,
                 floor: 0,
-                bank: bank as u32,
+                bank: bank as u16,
             });
         }
         // A newer request changes the bank's candidate only if it is the
@@ -278,9 +278,9 @@ impl RequestQueue {
         };
         let ranked = Ranked {
             key,
-            local: state.bank_local_index(command, bank) as u32,
-            floor: state.rank_floor_index(command, rank as u32) as u32,
-            bank: bank as u32,
+            local: state.bank_local_index(command, bank) as u16,
+            floor: state.rank_floor_index(command, rank as u32) as u16,
+            bank: bank as u16,
         };
         // Move the bank to its place by key (the order is short).
         let mut at = self.position[bank] as usize;
