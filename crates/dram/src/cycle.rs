@@ -254,13 +254,11 @@ impl CycleDram {
 
     /// The next memory cycle at which anything happens: scheduling work or a completion.
     pub fn next_memory_event(&self) -> Cycle {
-        let completion = self
-            .controllers
+        self.controllers
             .iter()
-            .filter_map(|c| c.next_completion())
+            .map(|c| c.wake().min(c.next_completion().unwrap_or(Cycle::MAX)))
             .min()
-            .unwrap_or(Cycle::MAX);
-        self.next_tick().min(completion)
+            .unwrap_or(Cycle::MAX)
     }
 
     pub fn can_accept_addr(&self, addr: u64, is_write: bool) -> bool {
