@@ -223,11 +223,10 @@ impl RequestQueue {
         self.free.push(slot);
         self.len -= 1;
         if self.head[bank] == NONE {
-            let at = self.position[bank] as usize;
-            self.order.remove(at);
-            for (i, r) in self.order.iter().enumerate().skip(at) {
-                self.position[r.bank as usize] = i as u32;
+            for at in self.position[bank] as usize + 1..self.order.len() {
+                self.shift(at, at - 1);
             }
+            self.order.pop();
         } else {
             self.refresh(bank, state);
         }
@@ -268,9 +267,9 @@ impl RequestQueue {
                 .find(|&i| self.slots[i as usize].target.row == row)
                 .map_or((head, Command::Pre), |i| (i, self.column)),
         };
-        let rank = bank / self.banks_per_rank;
         self.candidates[bank] = Candidate { command, slot };
-        let seq = self.slots[slot as usize].seq;
+        let request = &self.slots[slot as usize];
+        let (seq, rank) = (request.seq, request.target.rank);
         let key = if command.is_column() {
             seq
         } else {
@@ -279,7 +278,7 @@ impl RequestQueue {
         let ranked = Ranked {
             key,
             local: state.bank_local_index(command, bank) as u16,
-            floor: state.rank_floor_index(command, rank as u32) as u16,
+            floor: state.rank_floor_index(command, rank) as u16,
             bank: bank as u16,
         };
         // Move the bank to its place by key (the order is short).
