@@ -222,6 +222,7 @@ impl CycleDram {
     ///
     /// # Panics
     /// If `now` is before a cycle already ticked or pushed at (a driver bug).
+    #[inline]
     pub fn tick_memory(&mut self, now: Cycle, sink: &mut dyn CommandSink) {
         if let Some(last) = self.memory_now {
             assert!(now >= last, "memory cycle {now} ticked after cycle {last}");
@@ -253,6 +254,7 @@ impl CycleDram {
     }
 
     /// The next memory cycle at which anything happens: scheduling work or a completion.
+    #[inline]
     pub fn next_memory_event(&self) -> Cycle {
         self.controllers
             .iter()
@@ -269,6 +271,7 @@ impl CycleDram {
     /// Offers a request after the tick of memory cycle `now`. Cycles before
     /// `now` that were not ticked are ticked first (without a command sink:
     /// a driver that records commands ticks them itself).
+    #[inline]
     pub fn push_memory(&mut self, now: Cycle, request: MemRequest) -> Result<(), MemRequest> {
         if self.memory_now.is_none_or(|last| last < now) {
             self.advance_memory_to(now, &mut NullCommandSink);
@@ -308,6 +311,7 @@ impl CycleDram {
 
     /// The next completion done by memory cycle `now` (earliest first, ties
     /// to the lowest channel).
+    #[inline]
     pub fn pop_memory_completion(&mut self, now: Cycle) -> Option<Completion> {
         let mut earliest: Option<(Cycle, usize)> = None;
         for (i, c) in self.controllers.iter().enumerate() {

@@ -71,12 +71,15 @@ impl ReplayDevice for CycleDram {
     fn peak_bytes_per_second(&self) -> f64 {
         MemoryPort::peak_bytes_per_second(self)
     }
+    #[inline]
     fn tick(&mut self, now: Cycle, sink: &mut dyn CommandSink) {
         self.tick_memory(now, sink);
     }
+    #[inline]
     fn try_push(&mut self, now: Cycle, request: MemRequest) -> Result<(), MemRequest> {
         self.push_memory(now, request)
     }
+    #[inline]
     fn pop_response(&mut self, now: Cycle) -> Option<MemResponse> {
         self.pop_memory_completion(now).map(|c| MemResponse {
             id: c.id,
@@ -84,6 +87,7 @@ impl ReplayDevice for CycleDram {
             done_cycle: c.done,
         })
     }
+    #[inline]
     fn next_event(&self, from: Cycle) -> Option<Cycle> {
         let next = self.next_memory_event();
         (next != Cycle::MAX).then_some(next.max(from))
