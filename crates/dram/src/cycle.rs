@@ -280,6 +280,7 @@ impl CycleDram {
         self.accept(request, now, now + crate::controller::FRONTEND_CYCLES)
     }
 
+    #[inline]
     fn accept(
         &mut self,
         request: MemRequest,
@@ -291,6 +292,16 @@ impl CycleDram {
         if !self.can_accept_addr(request.addr, request.is_write) {
             return Err(request);
         }
+        self.enqueue(request, arrival, visible)
+    }
+
+    /// [`CycleDram::accept`] once the request's channel has room.
+    fn enqueue(
+        &mut self,
+        request: MemRequest,
+        arrival: Cycle,
+        visible: Cycle,
+    ) -> Result<(), MemRequest> {
         let location = self.decoder.decode(request.addr);
         let line = self.decoder.line(request.addr);
         let accepted = self.controllers[location.channel as usize].accept(
