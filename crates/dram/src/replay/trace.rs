@@ -38,7 +38,7 @@ pub const TRACE_HEADER: &str = "addr,is_write";
 pub struct TraceReader<R> {
     reader: R,
     line: usize,
-    buffer: String,
+    buffer: Vec<u8>,
     header_seen: bool,
     failed: bool,
 }
@@ -48,7 +48,7 @@ impl<R: BufRead> TraceReader<R> {
         TraceReader {
             reader,
             line: 0,
-            buffer: String::new(),
+            buffer: Vec::new(),
             header_seen: false,
             failed: false,
         }
@@ -81,7 +81,8 @@ impl<R: BufRead> Iterator for TraceReader<R> {
         loop {
             self.buffer.clear();
             self.line += 1;
-            match self.reader.read_line(&mut self.buffer) {
+            // Bytes, then one UTF-8 check: cheaper than `read_line`.
+            match self.reader.read_until(b'\n', &mut self.buffer) {
                 Ok(0) => {
                     if !self.header_seen {
                         return self.error(format!(
@@ -93,7 +94,10 @@ impl<R: BufRead> Iterator for TraceReader<R> {
                 Ok(_) => {}
                 Err(err) => return self.error(format!("cannot read: {err}")),
             }
-            let text = self.buffer.trim();
+            let Ok(text) = std::str::from_utf8(&self.buffer) else {
+                return self.error("cannot read: stream did not contain valid UTF-8".to_string());
+            };
+            let text = text.trim();
             if text.is_empty() {
                 continue;
             }
@@ -108,14 +112,14 @@ impl<R: BufRead> Iterator for TraceReader<R> {
                 self.header_seen = true;
                 continue;
             }
-            let mut fields = text.split(',').map(str::trim);
-            let (Some(addr), Some(flag), None) = (fields.next(), fields.next(), fields.next())
+            let Some((addr, flag)) = text.split_once(',').filter(|(_, flag)| !flag.contains(','))
             else {
                 let found = text.to_string();
                 return self.error(format!(
                     "expected two fields `addr,is_write`, found `{found}`"
                 ));
             };
+            let (addr, flag) = (addr.trim(), flag.trim());
             let addr = match parse_addr(addr) {
                 Ok(addr) => addr,
                 Err(reason) => return self.error(reason),
@@ -178,6 +182,15 @@ mod tests {
         assert!(header.reason.contains("addr,is_write"));
         assert!(err("").reason.contains("empty"));
         assert!(err("addr,is_write\n-5,0\n").reason.contains("-5"));
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error_at_its_line() {
+        let got: Vec<_> = TraceReader::new(&b"addr,is_write\n64,0\n\xff,0\n64,0\n"[..]).collect();
+        assert_eq!(got.len(), 2);
+        let err = got[1].clone().unwrap_err();
+        assert_eq!(err.line, 3);
+        assert!(err.reason.contains("UTF-8"), "{}", err.reason);
     }
 
     #[test]
