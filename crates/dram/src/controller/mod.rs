@@ -1,5 +1,6 @@
 //! One channel's memory controller: read and write queues, FR-FCFS, write
-//! drain between watermarks, open or closed page, all-bank refresh per rank.
+//! drain between watermarks, open or closed page, refresh of a rank at a
+//! time (all-bank) or of a bank at a time (per-bank).
 //!
 //! Pipeline (documented in docs/dram.md): a request accepted in cycle `t`
 //! can be scheduled from `t + FRONTEND_CYCLES`; a read's data has fully
@@ -16,8 +17,8 @@ mod queue;
 
 use crate::bank_state::BankState;
 use crate::spec::{Command, CommandSink, ConstraintTable, DeviceSpec, IssuedCommand, Target};
-use hwconfig::PagePolicy;
-use queue::{Floors, RequestQueue, Slot};
+use hwconfig::{PagePolicy, RefreshPolicy};
+use queue::{Floors, RefreshHolds, RequestQueue, Slot};
 use simkit::{Cycle, CycleAccount, CycleState, StallReason};
 use std::collections::VecDeque;
 
@@ -34,6 +35,7 @@ pub struct ControllerConfig {
     pub read_queue: usize,
     pub write_queue: usize,
     pub page_policy: PagePolicy,
+    pub refresh: RefreshPolicy,
     /// Switch to draining writes when this many are queued.
     pub write_high_watermark: usize,
     /// Stop draining (if reads wait) once at most this many are queued.
@@ -41,12 +43,14 @@ pub struct ControllerConfig {
 }
 
 impl ControllerConfig {
-    /// Watermarks at 80% and 20% of the write queue (Ramulator 2's defaults).
+    /// Watermarks at 80% and 20% of the write queue (Ramulator 2's
+    /// defaults); all-bank refresh.
     pub fn new(read_queue: usize, write_queue: usize, page_policy: PagePolicy) -> Self {
         ControllerConfig {
             read_queue,
             write_queue,
             page_policy,
+            refresh: RefreshPolicy::AllBank,
             write_high_watermark: (write_queue * 4).div_ceil(5).max(1),
             write_low_watermark: write_queue / 5,
         }
@@ -119,7 +123,8 @@ pub struct ChannelController {
     cl: Cycle,
     cwl: Cycle,
     bl: Cycle,
-    refi: Cycle,
+    /// Cycles between two refresh commands of a rank: tREFI, or tREFI / banks per bank.
+    refresh_interval: Cycle,
     /// Gaps from RD and WR to PREA: a column command to a rank waiting for
     /// refresh is allowed only if it does not push the PREA back.
     rd_to_prea: Cycle,
@@ -128,7 +133,10 @@ pub struct ChannelController {
     writes: RequestQueue,
     next_seq: u64,
     write_mode: bool,
+    /// Per rank: when its next refresh command falls due.
     refresh_due: Vec<Cycle>,
+    /// Per rank, per-bank refresh: the bank (within the rank) refreshed next.
+    refresh_bank: Vec<usize>,
     wake: Cycle,
     completions: VecDeque<Completion>,
     counters: ChannelCounters,
@@ -146,7 +154,8 @@ pub struct ChannelController {
 
 impl ChannelController {
     /// # Panics
-    /// If `ranks` exceeds [`MAX_RANKS`] (configs are checked against the preset first).
+    /// If `ranks` exceeds [`MAX_RANKS`], or per-bank refresh is asked of a
+    /// preset without it or of more than 64 banks (configs are checked first).
     pub fn new(
         channel: u32,
         spec: &DeviceSpec,
@@ -160,14 +169,27 @@ impl ChannelController {
         );
         let state = BankState::new(&spec.org, ranks, table);
         let t = &spec.timing;
-        // Ranks refresh staggered by tREFI / ranks.
-        let refresh_due = (0..ranks).map(|r| t.refi * (r + 1) / ranks).collect();
+        let refresh_interval = match config.refresh {
+            RefreshPolicy::AllBank => t.refi,
+            RefreshPolicy::PerBank => {
+                assert!(
+                    t.per_bank_refresh.is_some() && ranks * spec.org.banks_per_rank() <= 64,
+                    "per-bank refresh of {} with {ranks} ranks",
+                    spec.name
+                );
+                t.refi / spec.org.banks_per_rank()
+            }
+        };
+        // Ranks refresh staggered by a fraction of the interval.
+        let refresh_due = (0..ranks)
+            .map(|r| refresh_interval * (r + 1) / ranks)
+            .collect();
         ChannelController {
             channel,
             cl: t.cl,
             cwl: t.cwl,
             bl: t.bl,
-            refi: t.refi,
+            refresh_interval,
             rd_to_prea: table.max_gap(Command::Rd, Command::PreA),
             wr_to_prea: table.max_gap(Command::Wr, Command::PreA),
             reads: RequestQueue::new(config.read_queue, Command::Rd, &state),
@@ -177,6 +199,7 @@ impl ChannelController {
             config,
             write_mode: false,
             refresh_due,
+            refresh_bank: vec![0; ranks as usize],
             wake: 0,
             completions: VecDeque::new(),
             counters: ChannelCounters::default(),
@@ -308,20 +331,14 @@ impl ChannelController {
                 next_wake = next_wake.min(due);
                 continue;
             }
-            let target = Target {
-                rank: rank as u32,
-                ..Target::default()
-            };
-            let command = if self.state.rank_has_open_bank(target.rank) {
-                Command::PreA
-            } else {
-                Command::Ref
-            };
+            let (command, target) = self.refresh_command(rank);
             let earliest = self.state.earliest(command, &target);
             if earliest <= now {
                 self.issue(command, &target, now, sink);
-                if command == Command::Ref {
-                    self.refresh_due[rank] += self.refi;
+                if command.is_refresh() {
+                    self.refresh_due[rank] += self.refresh_interval;
+                    self.refresh_bank[rank] =
+                        (self.refresh_bank[rank] + 1) % self.state.banks_per_rank();
                     self.floors_mode = None;
                     self.counters.refreshes += 1;
                 } else {
@@ -350,13 +367,47 @@ impl ChannelController {
         }
     }
 
-    /// Ranks whose refresh is due by `now`, as a bit mask.
-    fn refresh_pending_at(&self, now: Cycle) -> u64 {
-        self.refresh_due
-            .iter()
-            .enumerate()
-            .filter(|(_, due)| now >= **due)
-            .fold(0, |mask, (rank, _)| mask | 1 << rank)
+    /// The next refresh step of `rank`: close what the refresh needs
+    /// closed (PREA of the rank, or PRE of the bank), else refresh.
+    fn refresh_command(&self, rank: usize) -> (Command, Target) {
+        match self.config.refresh {
+            RefreshPolicy::AllBank => {
+                let target = Target {
+                    rank: rank as u32,
+                    ..Target::default()
+                };
+                if self.state.rank_has_open_bank(target.rank) {
+                    (Command::PreA, target)
+                } else {
+                    (Command::Ref, target)
+                }
+            }
+            RefreshPolicy::PerBank => {
+                let bank = rank * self.state.banks_per_rank() + self.refresh_bank[rank];
+                match self.state.open_row_at(bank) {
+                    Some(row) => (Command::Pre, self.target_of_bank(bank, row)),
+                    None => (Command::RefPb, self.target_of_bank(bank, 0)),
+                }
+            }
+        }
+    }
+
+    /// What the refreshes due by `now` hold back.
+    fn refresh_holds_at(&self, now: Cycle) -> RefreshHolds {
+        let mut holds = RefreshHolds::default();
+        for (rank, &due) in self.refresh_due.iter().enumerate() {
+            if now < due {
+                continue;
+            }
+            match self.config.refresh {
+                RefreshPolicy::AllBank => holds.ranks |= 1 << rank,
+                RefreshPolicy::PerBank => {
+                    let bank = rank * self.state.banks_per_rank() + self.refresh_bank[rank];
+                    holds.banks |= 1 << bank;
+                }
+            }
+        }
+        holds
     }
 
     /// Whether the next pass would switch between serving reads and writes.
@@ -378,8 +429,8 @@ impl ChannelController {
 
     /// Makes `floors` hold the served queue's floors at `at`.
     fn update_floors(&mut self, at: Cycle) {
-        let pending = self.refresh_pending_at(at);
-        if self.floors_mode == Some(self.write_mode) && self.floors.refresh_pending == pending {
+        let holds = self.refresh_holds_at(at);
+        if self.floors_mode == Some(self.write_mode) && self.floors.holds == holds {
             return;
         }
         let (column, column_to_prea) = if self.write_mode {
@@ -387,8 +438,7 @@ impl ChannelController {
         } else {
             (Command::Rd, self.rd_to_prea)
         };
-        self.floors
-            .take(&self.state, column, column_to_prea, &self.refresh_due, at);
+        self.floors.take(&self.state, column, column_to_prea, holds);
         self.floors_mode = Some(self.write_mode);
     }
 
@@ -415,7 +465,7 @@ impl ChannelController {
         if self.config.page_policy != PagePolicy::Closed {
             return None;
         }
-        let refresh_pending = self.refresh_pending_at(now);
+        let holds = self.refresh_holds_at(now);
         let banks = self.state.ranks() * self.state.banks_per_rank();
         for bank in 0..banks {
             let Some(row) = self.state.open_row_at(bank) else {
@@ -425,7 +475,8 @@ impl ChannelController {
                 continue;
             }
             let target = self.target_of_bank(bank, row);
-            if refresh_pending & (1 << target.rank) != 0 {
+            // A refresh that waits closes its banks itself.
+            if holds.ranks & (1 << target.rank) != 0 || holds.banks & (1 << bank) != 0 {
                 continue;
             }
             let earliest = self.state.earliest(Command::Pre, &target);
@@ -494,7 +545,9 @@ impl ChannelController {
                     data: Some((start, end)),
                 });
             }
-            Command::PreA | Command::Ref => unreachable!("requests never issue rank commands"),
+            Command::PreA | Command::Ref | Command::RefPb => {
+                unreachable!("requests never issue refresh commands")
+            }
         }
         self.issue(command, &target, now, sink);
     }
@@ -505,10 +558,10 @@ impl ChannelController {
         // What the queues cached: candidates depend on open rows, local
         // times on the bank group's constraints.
         match command {
-            Command::Act | Command::Pre | Command::Rd | Command::Wr => {
+            Command::Act | Command::Pre | Command::Rd | Command::Wr | Command::RefPb => {
                 let bank = self.state.bank_index(target);
                 for queue in [&mut self.reads, &mut self.writes] {
-                    if !command.is_column() {
+                    if matches!(command, Command::Act | Command::Pre) {
                         queue.forget_bank(bank);
                     }
                     queue.retime_group(bank, &self.state);

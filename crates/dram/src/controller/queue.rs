@@ -63,49 +63,65 @@ fn class_of(command: Command) -> usize {
     }
 }
 
+/// What waiting refreshes hold back, as bit masks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct RefreshHolds {
+    /// Ranks waiting for an all-bank refresh: they get no ACT or PRE, and
+    /// only column commands that do not delay the PREA.
+    pub ranks: u64,
+    /// Banks (flat index) waiting for their per-bank refresh: they get no
+    /// command from the queues.
+    pub banks: u64,
+}
+
 /// What every bank of a rank shares when its candidate is timed, taken at one cycle.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Floors {
     /// At `rank * 3 + class`: channel and rank constraints (and windows).
     pub flat: [Cycle; MAX_RANKS * 3],
-    /// Ranks waiting for refresh: they get no ACT or PRE, and only column
-    /// commands that do not delay the PREA (earliest at `prea[rank]`).
-    pub refresh_pending: u64,
+    pub holds: RefreshHolds,
+    /// Per rank waiting for refresh: the earliest cycle of its PREA.
     pub prea: [Cycle; MAX_RANKS],
     pub column_to_prea: Cycle,
 }
 
 impl Floors {
-    /// Takes the floors of `state` at cycle `at`.
+    /// Takes the floors of `state` with refreshes holding back `holds`.
     pub fn take(
         &mut self,
         state: &BankState,
         column: Command,
         column_to_prea: Cycle,
-        refresh_due: &[Cycle],
-        at: Cycle,
+        holds: RefreshHolds,
     ) {
-        self.refresh_pending = 0;
+        self.holds = holds;
         self.column_to_prea = column_to_prea;
-        for (rank, &due) in refresh_due.iter().enumerate() {
+        for rank in 0..state.ranks() {
             let r = rank as u32;
             self.flat[rank * 3..rank * 3 + 3].copy_from_slice(&[
                 state.rank_floor(column, r),
                 state.rank_floor(Command::Act, r),
                 state.rank_floor(Command::Pre, r),
             ]);
-            if at >= due {
-                self.refresh_pending |= 1 << rank;
+            if holds.ranks & (1 << rank) != 0 {
                 self.prea[rank] = state.rank_floor(Command::PreA, r);
             }
         }
     }
 
-    /// Whether a command of rank `rank` that may issue from `earliest` is
-    /// allowed at all at `at` (refresh restrictions).
-    fn allows(&self, rank: usize, command: Command, earliest: Cycle, at: Cycle) -> bool {
-        self.refresh_pending & (1 << rank) == 0
-            || command.is_column() && earliest.max(at) + self.column_to_prea <= self.prea[rank]
+    /// Whether a command to `bank` of rank `rank` that may issue from
+    /// `earliest` is allowed at all at `at` (refresh restrictions).
+    fn allows(
+        &self,
+        rank: usize,
+        bank: usize,
+        command: Command,
+        earliest: Cycle,
+        at: Cycle,
+    ) -> bool {
+        self.holds.banks & (1 << bank) == 0
+            && (self.holds.ranks & (1 << rank) == 0
+                || command.is_column() && earliest.max(at) + self.column_to_prea <= self.prea[rank])
     }
 }
 
@@ -304,7 +320,7 @@ impl RequestQueue {
     /// command is ACT or PRE. Also when the next candidate becomes ready.
     pub fn scan(&mut self, state: &BankState, floors: &Floors, at: Cycle) -> Pick {
         self.refresh_stale(state);
-        if floors.refresh_pending != 0 {
+        if floors.holds != RefreshHolds::default() {
             return self.scan_restricted(floors, at);
         }
         // Without refresh restrictions the pass has no branches that depend
@@ -328,7 +344,7 @@ impl RequestQueue {
         self.pick(best_key, best_bank as usize, next_ready)
     }
 
-    /// [`RequestQueue::scan`] while some rank waits for refresh.
+    /// [`RequestQueue::scan`] while some rank or bank waits for refresh.
     #[cold]
     fn scan_restricted(&self, floors: &Floors, at: Cycle) -> Pick {
         let mut best_key = u64::MAX;
@@ -338,7 +354,7 @@ impl RequestQueue {
             let earliest = entry.local.max(floors.flat[entry.floor as usize]);
             let rank = entry.floor as usize / 3;
             let command = self.candidates[entry.bank as usize].command;
-            if !floors.allows(rank, command, earliest, at) {
+            if !floors.allows(rank, entry.bank as usize, command, earliest, at) {
                 continue;
             }
             if earliest > at {
@@ -374,7 +390,7 @@ impl RequestQueue {
         let earliest = entry.local.max(floors.flat[entry.floor as usize]);
         let command = self.candidates[bank].command;
         floors
-            .allows(entry.floor as usize / 3, command, earliest, at)
+            .allows(entry.floor as usize / 3, bank, command, earliest, at)
             .then_some(earliest.max(at))
     }
 }
