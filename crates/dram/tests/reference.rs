@@ -170,38 +170,20 @@ fn hbm2_random_reads_over_a_stack_stay_near_the_anchor() {
 #[test]
 fn hbm2_pseudo_channels_reach_the_anchors() {
     let spec = &dram::spec::presets::HBM2_PC;
-    let mut stack = dram::CycleDram::new(
-        spec,
-        &settings(16, 1, "RoRaBaCoChBg", hwconfig::PagePolicy::Open),
-        CORE_HZ,
-    )
-    .unwrap();
-    let sequential = replay_checked(
-        &mut stack,
-        &burst_workload(spec, WorkloadKind::SeqRead, 400_000, 1 << 32),
-        None,
-    );
-    assert!(
-        (88.0..=93.0).contains(&sequential.pct_of_peak),
-        "{:.2}% of peak",
-        sequential.pct_of_peak
-    );
-    let mut one = dram::CycleDram::new(
-        spec,
-        &settings(1, 1, "RoRaBaCoChBg", hwconfig::PagePolicy::Open),
-        CORE_HZ,
-    )
-    .unwrap();
-    let random = replay_checked(
-        &mut one,
-        &burst_workload(spec, WorkloadKind::RandRead, 50_000, 1 << 28),
-        None,
-    );
-    assert!(
-        (24.0..=28.0).contains(&random.pct_of_peak),
-        "{:.2}% of peak",
-        random.pct_of_peak
-    );
+    let pct_of_peak = |channels: u64, kind: WorkloadKind, requests: u64, capacity_bytes: u64| {
+        let mut dram = dram::CycleDram::new(
+            spec,
+            &settings(channels, 1, "RoRaBaCoChBg", hwconfig::PagePolicy::Open),
+            CORE_HZ,
+        )
+        .unwrap();
+        let w = burst_workload(spec, kind, requests, capacity_bytes);
+        replay_checked(&mut dram, &w, None).pct_of_peak
+    };
+    let sequential = pct_of_peak(16, WorkloadKind::SeqRead, 400_000, 1 << 32);
+    assert!((88.0..=93.0).contains(&sequential), "{sequential:.2}%");
+    let random = pct_of_peak(1, WorkloadKind::RandRead, 50_000, 1 << 28);
+    assert!((24.0..=28.0).contains(&random), "{random:.2}%");
 }
 
 /// docs/dram.md shows the presets and the constraint table as the data says

@@ -190,12 +190,7 @@ pub const HBM2_PC: DeviceSpec = DeviceSpec {
         device_density_mbit: 2048,
         device_width_bits: 64,
         bus_width_bits: 64,
-        bankgroups: 4,
-        banks_per_group: 4,
-        rows: 32768,
-        columns: 64,
-        burst_length: 4,
-        max_ranks: 1,
+        ..HBM2.org
     },
     timing: HBM2.timing,
 };
