@@ -101,6 +101,52 @@ fn dram_replays_a_trace_and_writes_the_report_and_the_commands() {
             .is_empty()
     );
 
+    // `dram-check` finds the trace clean, and not once a RD shares its
+    // cycle with the command before it.
+    let check = |path: &Path| {
+        let args: Vec<&str> = [
+            "dram-check",
+            "--hw",
+            "edge-cycle",
+            "--commands",
+            path.to_str().unwrap(),
+        ]
+        .into_iter()
+        .chain(REFERENCE)
+        .collect();
+        flatsim(&args)
+    };
+    let clean = check(&commands);
+    assert!(clean.status.success());
+    let report = String::from_utf8_lossy(&clean.stdout);
+    assert!(
+        report.contains(&format!("{} commands checked", issued.len()))
+            && report.contains("0 violation(s)"),
+        "{report}"
+    );
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let rd = lines
+        .iter()
+        .rposition(|l| l.split(',').nth(1) == Some("RD"))
+        .unwrap();
+    let previous = lines[rd - 1].split(',').next().unwrap().to_string();
+    let rest = lines[rd].split_once(',').unwrap().1.to_string();
+    lines[rd] = format!("{previous},{rest}");
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, lines.join("\n") + "\n").unwrap();
+    let found = check(&broken);
+    assert_eq!(found.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&found.stdout);
+    assert!(
+        !report.contains(" 0 violation(s)") && report.contains("command bus"),
+        "{report}"
+    );
+    std::fs::write(&broken, "cycle,cmd\n").unwrap();
+    let bad_header = check(&broken);
+    assert_eq!(bad_header.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_header.stderr)
+        .contains("broken.csv: line 1: expected the header"));
+
     // Same inputs, byte-identical outputs.
     let again = flatsim(&[&args[..], &["--force"]].concat());
     assert!(again.status.success());

@@ -50,8 +50,9 @@ pub fn dram_bytes_per_s(hw: &HwConfig) -> f64 {
     let per_channel_gb_s = match hw.dram.preset {
         DramPreset::Ddr4_3200 => 25.6,
         DramPreset::Ddr4_2400 => 19.2,
-        DramPreset::Lpddr4_3200 => 12.8,
+        DramPreset::Lpddr4_3200 => 6.4,
         DramPreset::Hbm2 => 32.0,
+        DramPreset::Hbm2Pc => 16.0,
     };
     per_channel_gb_s * 1e9 * hw.dram.channels as f64
 }

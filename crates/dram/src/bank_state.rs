@@ -317,6 +317,7 @@ impl BankState {
                 Some(_) => Ok(()),
             },
             Command::Ref if self.rank_has_open_bank(t.rank) => Err("REF with an open bank"),
+            Command::RefPb if self.open_row(t).is_some() => Err("REFpb to a bank with an open row"),
             _ => Ok(()),
         }
     }
@@ -443,7 +444,7 @@ impl BankState {
                 self.open_row[first..first + banks].fill(None);
                 self.open_banks_in_rank[rank] = 0;
             }
-            Command::Rd | Command::Wr | Command::Ref => {}
+            Command::Rd | Command::Wr | Command::Ref | Command::RefPb => {}
         }
     }
 }

@@ -8,8 +8,9 @@
 //! the last command of each kind at every node and compares gaps when the
 //! next command arrives. On top of the table it checks what the table
 //! should imply: bank and row state, one command per channel per cycle, no
-//! overlapping data bursts, and refresh at least every 9 × tREFI (JEDEC lets
-//! a controller postpone up to 8 refreshes).
+//! overlapping data bursts, and a refresh of every bank (REF of its rank or
+//! REFpb of the bank) at least every 9 × tREFI (JEDEC lets a controller
+//! postpone up to 8 refreshes).
 
 use crate::spec::{
     Command, CommandSink, ConstraintTable, DeviceSpec, IssuedCommand, Scope, Target,
@@ -98,10 +99,13 @@ pub struct ProtocolChecker {
     bl: u64,
     refi: u64,
     ranks: u32,
+    bankgroups: u32,
+    banks_per_group: u32,
     last: BTreeMap<(Command, NodeKey), Numbered>,
     windows: BTreeMap<(usize, NodeKey), VecDeque<Numbered>>,
     open_rows: BTreeMap<(u32, u32, u32, u32), u32>,
-    last_refresh: BTreeMap<(u32, u32), u64>,
+    /// Per (channel, rank, bank group, bank): the last refresh of the bank.
+    last_refresh: BTreeMap<(u32, u32, u32, u32), u64>,
     last_on_channel: BTreeMap<u32, Numbered>,
     last_burst_end: BTreeMap<u32, (u64, Numbered)>,
     violations: Vec<Violation>,
@@ -119,10 +123,11 @@ impl ProtocolChecker {
             bl: spec.timing.bl,
             refi: spec.timing.refi,
             ranks: ranks as u32,
+            bankgroups: spec.org.bankgroups as u32,
+            banks_per_group: spec.org.banks_per_group as u32,
             last: BTreeMap::new(),
             windows: BTreeMap::new(),
             open_rows: BTreeMap::new(),
-            // Refresh intervals count from cycle 0.
             last_refresh: BTreeMap::new(),
             last_on_channel: BTreeMap::new(),
             last_burst_end: BTreeMap::new(),
@@ -203,10 +208,13 @@ impl ProtocolChecker {
         self.check_constraints(ch, &t, cmd, this);
         self.check_windows(ch, &t, cmd, this);
         self.check_data_bus(ch, cmd, this);
-        if cmd == Command::Ref {
-            let since = self.last_refresh.get(&(ch, t.rank)).copied().unwrap_or(0);
-            self.check_refresh_gap(since, command.cycle, Some(this));
-            self.last_refresh.insert((ch, t.rank), command.cycle);
+        if cmd.is_refresh() {
+            let banks = if cmd == Command::Ref {
+                self.banks_of_rank(t.rank)
+            } else {
+                vec![(t.rank, t.bankgroup, t.bank)]
+            };
+            self.refreshed(ch, &banks, command.cycle, Some(this));
         }
         self.record(ch, &t, cmd, this);
     }
@@ -216,17 +224,36 @@ impl ProtocolChecker {
         let channels: Vec<u32> = self.last_on_channel.keys().copied().collect();
         for ch in channels {
             for rank in 0..self.ranks {
-                let since = self.last_refresh.get(&(ch, rank)).copied().unwrap_or(0);
-                self.check_refresh_gap(since, end_cycle, None);
+                let banks = self.banks_of_rank(rank);
+                self.refreshed(ch, &banks, end_cycle, None);
             }
         }
+    }
+
+    /// (rank, bank group, bank) of every bank of `rank`.
+    fn banks_of_rank(&self, rank: u32) -> Vec<(u32, u32, u32)> {
+        (0..self.bankgroups)
+            .flat_map(|bg| (0..self.banks_per_group).map(move |b| (rank, bg, b)))
+            .collect()
+    }
+
+    /// `banks` of channel `ch` are refreshed at `cycle` (or the run ends
+    /// there): reports the longest stretch one of them went without.
+    fn refreshed(&mut self, ch: u32, banks: &[(u32, u32, u32)], cycle: u64, by: Option<Numbered>) {
+        let mut since = cycle;
+        for &(rank, bg, bank) in banks {
+            let last = self.last_refresh.insert((ch, rank, bg, bank), cycle);
+            // Refresh intervals count from cycle 0.
+            since = since.min(last.unwrap_or(0));
+        }
+        self.check_refresh_gap(since, cycle, by);
     }
 
     fn check_refresh_gap(&mut self, since: u64, until: u64, second: Option<Numbered>) {
         let limit = MAX_REFRESH_INTERVALS * self.refi;
         if until.saturating_sub(since) > limit {
             self.report(Violation {
-                rule: format!("refresh: a rank went more than {MAX_REFRESH_INTERVALS} × tREFI = {limit} cycles without REF"),
+                rule: format!("refresh: a bank went more than {MAX_REFRESH_INTERVALS} × tREFI = {limit} cycles without REF or REFpb"),
                 first: None,
                 second,
                 required_gap: Some(limit),
@@ -259,6 +286,7 @@ impl ProtocolChecker {
                 (open_in_rank > 0)
                     .then(|| format!("REF while {open_in_rank} banks of the rank are open"))
             }
+            Command::RefPb if open.is_some() => Some("REFpb to a bank whose row is open".into()),
             _ => None,
         };
         if let Some(problem) = problem {
@@ -380,7 +408,7 @@ impl ProtocolChecker {
                     self.open_rows.remove(&k);
                 }
             }
-            Command::Rd | Command::Wr | Command::Ref => {}
+            Command::Rd | Command::Wr | Command::Ref | Command::RefPb => {}
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::controller::{ChannelController, ChannelCounters, Completion, Controll
 use crate::mapping::AddressDecoder;
 use crate::spec::{presets, CommandSink, ConstraintTable, DeviceSpec, NullCommandSink};
 use crate::{ClockCrossing, DramConfigError, MemRequest, MemResponse, MemoryPort};
-use hwconfig::{AddressMapping, HwConfig};
+use hwconfig::{AddressMapping, HwConfig, RefreshPolicy};
 use simkit::{Component, Cycle, CycleAccount};
 use std::fmt;
 
@@ -26,11 +26,14 @@ impl CycleDramSettings {
             channels: d.channels,
             ranks: d.ranks,
             mapping: d.address_mapping.clone(),
-            controller: ControllerConfig::new(
-                d.read_queue as usize,
-                d.write_queue as usize,
-                d.page_policy,
-            ),
+            controller: ControllerConfig {
+                refresh: d.refresh,
+                ..ControllerConfig::new(
+                    d.read_queue as usize,
+                    d.write_queue as usize,
+                    d.page_policy,
+                )
+            },
         }
     }
 }
@@ -103,6 +106,29 @@ impl CycleDram {
                 },
                 "a controller queue needs at least one entry",
             ));
+        }
+        if settings.controller.refresh == RefreshPolicy::PerBank {
+            if spec.timing.per_bank_refresh.is_none() {
+                let with: Vec<&str> = presets::PRESETS
+                    .iter()
+                    .filter(|p| p.timing.per_bank_refresh.is_some())
+                    .map(|p| p.name)
+                    .collect();
+                return Err(DramConfigError::new(
+                    "dram.refresh",
+                    format!(
+                        "preset {} has no per-bank refresh timing (presets with it: {})",
+                        spec.name,
+                        with.join(", ")
+                    ),
+                ));
+            }
+            if settings.ranks * spec.org.banks_per_rank() > 64 {
+                return Err(DramConfigError::new(
+                    "dram.refresh",
+                    "per-bank refresh tracks at most 64 banks per channel",
+                ));
+            }
         }
         let decoder = AddressDecoder::new(
             &settings.mapping,

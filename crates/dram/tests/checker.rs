@@ -135,3 +135,27 @@ fn command_trace_csv_round_trips_through_the_checker() {
     assert!(violations(&parsed, end).is_empty());
     assert!(parsed.iter().any(|c| c.command == Command::Wr));
 }
+
+#[test]
+fn a_bank_whose_per_bank_refresh_never_comes_is_reported() {
+    let spec = &dram::spec::presets::HBM2;
+    let mut dram = hbm2_per_bank(spec, 1, "RoRaBaCoChBg", hwconfig::PagePolicy::Open);
+    let mut commands = Vec::new();
+    let trace = workload(WorkloadKind::RandRead, 8000, 1 << 29)
+        .requests()
+        .map(Ok::<_, ()>);
+    let report = replay(&mut dram, trace, ReplayOptions::default(), &mut commands).unwrap();
+    assert!(report.cycles > 10 * spec.timing.refi, "{}", report.cycles);
+    assert!(ProtocolChecker::check_all(spec, 1, &commands, report.cycles).is_empty());
+    // Bank 3 of bank group 2 is never refreshed; every other bank is.
+    let skipped = |c: &IssuedCommand| {
+        c.command == Command::RefPb && (c.target.bankgroup, c.target.bank) == (2, 3)
+    };
+    assert!(commands.iter().any(skipped));
+    let without: Vec<IssuedCommand> = commands.into_iter().filter(|c| !skipped(c)).collect();
+    let found = ProtocolChecker::check_all(spec, 1, &without, report.cycles);
+    assert!(
+        !found.is_empty() && found.iter().all(|v| v.rule.starts_with("refresh: a bank")),
+        "{found:#?}"
+    );
+}

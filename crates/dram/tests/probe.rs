@@ -140,7 +140,7 @@ fn probe(spec: &'static DeviceSpec, c: &Constraint) -> bool {
     // Close what the following command needs closed, as early as allowed.
     let prev_left_open = matches!(c.preceding, Command::Act | Command::Rd | Command::Wr);
     let closes_prev = match c.following {
-        Command::Act => next_is_prev_bank,
+        Command::Act | Command::RefPb => next_is_prev_bank,
         Command::Ref => next.rank == prev.rank,
         _ => false,
     };

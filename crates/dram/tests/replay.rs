@@ -58,7 +58,7 @@ fn skipping_idle_cycles_changes_nothing() {
         )
         .unwrap()
     };
-    let setups: [(&str, &dyn Fn() -> CycleDram); 5] = [
+    let setups: [(&str, &dyn Fn() -> CycleDram); 7] = [
         ("ddr4 open", &|| ddr4_reference("RoBaRaCoCh")),
         ("ddr4 closed", &|| {
             CycleDram::new(
@@ -75,6 +75,12 @@ fn skipping_idle_cycles_changes_nothing() {
             open(&presets::LPDDR4_3200, 2, 2, "RoBaRaCoCh")
         }),
         ("hbm2 8ch", &|| hbm2_stack("RoRaBaCoChBg")),
+        ("hbm2 2ch per-bank refresh", &|| {
+            hbm2_per_bank(&presets::HBM2, 2, "RoRaBaCoChBg", PagePolicy::Open)
+        }),
+        ("hbm2-pc 4ch closed per-bank refresh", &|| {
+            hbm2_per_bank(&presets::HBM2_PC, 4, "RoBaRaCoCh", PagePolicy::Closed)
+        }),
     ];
     for (name, make) in &setups {
         let capacity = make().decoder().capacity_bytes();
@@ -241,6 +247,13 @@ fn configs_build_the_model_they_name_or_say_which_key_is_wrong() {
         let hw = HwConfig::load(std::path::Path::new("edge-cycle"), &overrides).unwrap();
         MemoryModel::from_config(&hw).unwrap_err()
     };
+    let err = with(&["dram.refresh=\"per-bank\""]);
+    assert_eq!(err.key, "dram.refresh");
+    assert!(
+        err.reason.contains("ddr4-3200 has no per-bank refresh")
+            && err.reason.contains("hbm2, hbm2-pc"),
+        "{err}"
+    );
     let err = with(&["dram.preset=\"hbm2\"", "dram.ranks=2"]);
     assert_eq!(err.key, "dram.ranks");
     assert!(err.reason.contains("hbm2 allows 1 to 1"), "{err}");
@@ -381,4 +394,42 @@ fn every_memory_cycle_is_busy_idle_or_stalled() {
     assert_eq!(names.len(), stats.len());
     let busy = stats.iter().find(|s| s.decl.name == "busy_cycles").unwrap();
     assert_eq!(busy.value, (3000 * t.bl) as f64);
+}
+
+/// Per-bank refresh refreshes every bank once per tREFI, one REFpb at a
+/// time, and hides refresh from random reads that all-bank refresh stalls.
+#[test]
+fn per_bank_refresh_visits_every_bank_once_per_interval() {
+    let spec = &presets::HBM2;
+    let w = workload(WorkloadKind::RandRead, 20_000, 1 << 29);
+    let mut dram = hbm2_per_bank(spec, 1, "RoRaBaCoChBg", PagePolicy::Open);
+    let (per_bank, commands) = run(&mut dram, &w, None, false);
+    assert!(commands.iter().all(|c| c.command != Command::Ref));
+    let banks = spec.org.banks_per_rank() as usize;
+    let mut refreshes = vec![0u64; banks];
+    for c in commands.iter().filter(|c| c.command == Command::RefPb) {
+        let bank = (c.target.bankgroup * spec.org.banks_per_group as u32 + c.target.bank) as usize;
+        refreshes[bank] += 1;
+    }
+    let intervals = per_bank.cycles / spec.timing.refi;
+    assert!(intervals >= 4, "{} cycles", per_bank.cycles);
+    for (bank, &n) in refreshes.iter().enumerate() {
+        assert!(
+            n.abs_diff(intervals) <= 1,
+            "bank {bank}: {n} refreshes in {intervals} intervals"
+        );
+    }
+    let mut all_bank = CycleDram::new(
+        spec,
+        &settings(1, 1, "RoRaBaCoChBg", PagePolicy::Open),
+        CORE_HZ,
+    )
+    .unwrap();
+    let all_bank = run(&mut all_bank, &w, None, false).0;
+    assert!(
+        per_bank.pct_of_peak > all_bank.pct_of_peak * 1.03,
+        "per-bank {:.2}% vs all-bank {:.2}%",
+        per_bank.pct_of_peak,
+        all_bank.pct_of_peak
+    );
 }

@@ -20,7 +20,7 @@ pub use mapping::{AddrField, AddressMapping};
 pub use schema::{KeyDoc, Section};
 pub use sections::{
     Core, Dma, Dram, DramModel, DramPreset, Energy, HwConfig, OpCycles, PagePolicy, PeArray,
-    PeDataflow, Sram, Vector,
+    PeDataflow, RefreshPolicy, Sram, Vector,
 };
 pub use source::{edit_distance, line_of, Source};
 pub use value::{check, ConfigValue};

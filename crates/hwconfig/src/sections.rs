@@ -21,12 +21,22 @@ config_enum! {
 
 config_enum! {
     /// A DRAM standard and speed grade, whose timing table the `dram` crate holds.
-    pub enum DramPreset { Ddr4_3200 = "ddr4-3200", Ddr4_2400 = "ddr4-2400", Lpddr4_3200 = "lpddr4-3200", Hbm2 = "hbm2" }
+    pub enum DramPreset { Ddr4_3200 = "ddr4-3200", Ddr4_2400 = "ddr4-2400", Lpddr4_3200 = "lpddr4-3200", Hbm2 = "hbm2", Hbm2Pc = "hbm2-pc" }
 }
 
 config_enum! {
     /// Whether a row stays open after an access.
     pub enum PagePolicy { Open = "open", Closed = "closed" }
+}
+
+config_enum! {
+    /// How the controller refreshes.
+    pub enum RefreshPolicy {
+        /// REF of a whole rank every tREFI, for tRFC (every standard has it).
+        AllBank = "all-bank",
+        /// REFpb of one bank every tREFI / banks, round robin, while the other banks work (presets that tabulate it).
+        PerBank = "per-bank",
+    }
 }
 
 section! {
@@ -97,6 +107,8 @@ section! {
         address_mapping: AddressMapping = (AddressMapping::default()), unit = "-", check = check::any;
         /// `open` keeps a row open after an access; `closed` precharges it.
         page_policy: PagePolicy = (PagePolicy::Open), unit = "-", check = check::any;
+        /// `all-bank` refreshes a rank at a time; `per-bank` one bank at a time.
+        refresh: RefreshPolicy = (RefreshPolicy::AllBank), unit = "-", check = check::any;
         /// Read-queue entries per channel controller.
         read_queue: u64 = (32), unit = "requests", check = check::positive;
         /// Write-queue entries per channel controller.

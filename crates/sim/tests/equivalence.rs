@@ -34,14 +34,23 @@ proptest! {
     #[test]
     fn fast_forward_equals_stepping_and_runs_repeat(
         heads in 1u64..3, n_pow in 5u32..7, d_pow in 3u32..6, which in 0usize..4,
-        rows_pow in 2u32..4, banks_pow in 2u32..6, lanes_pow in 2u32..6, cycle_dram in any::<bool>(),
+        rows_pow in 2u32..4, banks_pow in 2u32..6, lanes_pow in 2u32..6, dram in 0usize..3,
     ) {
         let n = 1 << n_pow;
         let w = Workload::new("p", 1, heads, n, 1 << d_pow);
         let banks = format!("sram.banks={}", 1 << banks_pow);
         let lanes = format!("vector.lanes={}", 1 << lanes_pow);
-        let preset = if cycle_dram { "edge-cycle" } else { "edge" };
-        let hw = hw(preset, &["pe_array.rows=8", "pe_array.cols=8", &banks, &lanes]);
+        let mut keys = vec!["pe_array.rows=8", "pe_array.cols=8", &banks, &lanes];
+        // Bandwidth DRAM, cycle-level DDR4, or HBM2 with per-bank refresh.
+        let preset = match dram {
+            0 => "edge",
+            1 => "edge-cycle",
+            _ => {
+                keys.extend(["dram.preset=\"hbm2\"", "dram.refresh=\"per-bank\""]);
+                "edge-cycle"
+            }
+        };
+        let hw = hw(preset, &keys);
         let r = 1 << rows_pow;
         let s = match which {
             0 => spec(Dataflow::Flat, Some(Gran::H), None, None),

@@ -54,12 +54,13 @@ pub fn run(args: &DramArgs, overrides: &[String]) -> CliResult {
     let (report, description) = match model {
         MemoryModel::Cycle(mut dram) => {
             let description = format!(
-                "dram {}: {} channel(s) × {} rank(s), {}, {} page, queues {}+{}, tCK {} ns",
+                "dram {}: {} channel(s) × {} rank(s), {}, {} page, {} refresh, queues {}+{}, tCK {} ns",
                 dram.spec().name,
                 dram.channels(),
                 dram.ranks(),
                 hw.dram.address_mapping,
                 hw.dram.page_policy,
+                hw.dram.refresh,
                 hw.dram.read_queue,
                 hw.dram.write_queue,
                 number(dram.spec().timing.tck_ns()),

@@ -5,6 +5,7 @@ mod common;
 mod compile;
 mod default;
 mod dram;
+mod dram_check;
 mod gemm;
 mod run;
 mod sweep;
@@ -33,6 +34,8 @@ pub enum Command {
     Compile(compile::CompileArgs),
     /// Replay an addr,is_write trace on the configured DRAM and report dram.csv.
     Dram(dram::DramArgs),
+    /// Check a DRAM command trace against the configured preset's protocol rules.
+    DramCheck(dram_check::DramCheckArgs),
     /// Time one GEMM on the PE array.
     Gemm(gemm::GemmArgs),
     /// Compile and simulate attention cycle by cycle; write summary, stats, timeline and traces.
@@ -50,6 +53,7 @@ pub fn run(cli: Cli) -> CliResult {
         Some(Command::Bench(args)) => bench::run(&args, &cli.set),
         Some(Command::Compile(args)) => compile::run(&args, &cli.set),
         Some(Command::Dram(args)) => dram::run(&args, &cli.set),
+        Some(Command::DramCheck(args)) => dram_check::run(&args, &cli.set),
         Some(Command::Gemm(args)) => gemm::run(&args, &cli.set),
         Some(Command::Run(args)) => run::run(&args, &cli.set),
         Some(Command::Sweep(args)) => sweep::run(&args, &cli.set),

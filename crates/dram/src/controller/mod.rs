@@ -1,5 +1,6 @@
 //! One channel's memory controller: read and write queues, FR-FCFS, write
-//! drain between watermarks, open or closed page, all-bank refresh per rank.
+//! drain between watermarks, open or closed page, refresh of a rank at a
+//! time (all-bank) or of a bank at a time (per-bank).
 //!
 //! Pipeline (documented in docs/dram.md): a request accepted in cycle `t`
 //! can be scheduled from `t + FRONTEND_CYCLES`; a read's data has fully
@@ -16,7 +17,7 @@ mod queue;
 
 use crate::bank_state::BankState;
 use crate::spec::{Command, CommandSink, ConstraintTable, DeviceSpec, IssuedCommand, Target};
-use hwconfig::PagePolicy;
+use hwconfig::{PagePolicy, RefreshPolicy};
 use queue::{RefreshWait, RequestQueue, Slot};
 use simkit::{Cycle, CycleAccount, CycleState, StallReason};
 use std::collections::VecDeque;
@@ -34,6 +35,7 @@ pub struct ControllerConfig {
     pub read_queue: usize,
     pub write_queue: usize,
     pub page_policy: PagePolicy,
+    pub refresh: RefreshPolicy,
     /// Switch to draining writes when this many are queued.
     pub write_high_watermark: usize,
     /// Stop draining (if reads wait) once at most this many are queued.
@@ -41,12 +43,14 @@ pub struct ControllerConfig {
 }
 
 impl ControllerConfig {
-    /// Watermarks at 80% and 20% of the write queue (Ramulator 2's defaults).
+    /// Watermarks at 80% and 20% of the write queue (Ramulator 2's
+    /// defaults); all-bank refresh.
     pub fn new(read_queue: usize, write_queue: usize, page_policy: PagePolicy) -> Self {
         ControllerConfig {
             read_queue,
             write_queue,
             page_policy,
+            refresh: RefreshPolicy::AllBank,
             write_high_watermark: (write_queue * 4).div_ceil(5).max(1),
             write_low_watermark: write_queue / 5,
         }
@@ -119,7 +123,8 @@ pub struct ChannelController {
     cl: Cycle,
     cwl: Cycle,
     bl: Cycle,
-    refi: Cycle,
+    /// Cycles between two refresh commands of a rank: tREFI, or tREFI / banks per bank.
+    refresh_interval: Cycle,
     /// Gaps from RD and WR to PREA: a column command to a rank waiting for
     /// refresh is allowed only if it does not push the PREA back.
     rd_to_prea: Cycle,
@@ -128,7 +133,10 @@ pub struct ChannelController {
     writes: RequestQueue,
     next_seq: u64,
     write_mode: bool,
+    /// Per rank: when its next refresh command falls due.
     refresh_due: Vec<Cycle>,
+    /// Per rank, per-bank refresh: the bank (within the rank) refreshed next.
+    refresh_bank: Vec<usize>,
     wake: Cycle,
     completions: VecDeque<Completion>,
     counters: ChannelCounters,
@@ -141,7 +149,8 @@ pub struct ChannelController {
 
 impl ChannelController {
     /// # Panics
-    /// If `ranks` exceeds [`MAX_RANKS`] (configs are checked against the preset first).
+    /// If `ranks` exceeds [`MAX_RANKS`], or per-bank refresh is asked of a
+    /// preset without it or of more than 64 banks (configs are checked first).
     pub fn new(
         channel: u32,
         spec: &DeviceSpec,
@@ -155,14 +164,27 @@ impl ChannelController {
         );
         let state = BankState::new(&spec.org, ranks, table);
         let t = &spec.timing;
-        // Ranks refresh staggered by tREFI / ranks.
-        let refresh_due = (0..ranks).map(|r| t.refi * (r + 1) / ranks).collect();
+        let refresh_interval = match config.refresh {
+            RefreshPolicy::AllBank => t.refi,
+            RefreshPolicy::PerBank => {
+                assert!(
+                    t.per_bank_refresh.is_some() && ranks * spec.org.banks_per_rank() <= 64,
+                    "per-bank refresh of {} with {ranks} ranks",
+                    spec.name
+                );
+                t.refi / spec.org.banks_per_rank()
+            }
+        };
+        // Ranks refresh staggered by a fraction of the interval.
+        let refresh_due = (0..ranks)
+            .map(|r| refresh_interval * (r + 1) / ranks)
+            .collect();
         ChannelController {
             channel,
             cl: t.cl,
             cwl: t.cwl,
             bl: t.bl,
-            refi: t.refi,
+            refresh_interval,
             rd_to_prea: table.max_gap(Command::Rd, Command::PreA),
             wr_to_prea: table.max_gap(Command::Wr, Command::PreA),
             reads: RequestQueue::new(config.read_queue, Command::Rd, &state),
@@ -172,6 +194,7 @@ impl ChannelController {
             config,
             write_mode: false,
             refresh_due,
+            refresh_bank: vec![0; ranks as usize],
             wake: 0,
             completions: VecDeque::new(),
             counters: ChannelCounters::default(),
@@ -302,20 +325,14 @@ impl ChannelController {
                 next_wake = next_wake.min(due);
                 continue;
             }
-            let target = Target {
-                rank: rank as u32,
-                ..Target::default()
-            };
-            let command = if self.state.rank_has_open_bank(target.rank) {
-                Command::PreA
-            } else {
-                Command::Ref
-            };
+            let (command, target) = self.refresh_command(rank);
             let earliest = self.state.earliest(command, &target);
             if earliest <= now {
                 self.issue(command, &target, now, sink);
-                if command == Command::Ref {
-                    self.refresh_due[rank] += self.refi;
+                if command.is_refresh() {
+                    self.refresh_due[rank] += self.refresh_interval;
+                    self.refresh_bank[rank] =
+                        (self.refresh_bank[rank] + 1) % self.state.banks_per_rank();
                     self.counters.refreshes += 1;
                 } else {
                     self.counters.precharges += 1;
@@ -345,13 +362,29 @@ impl ChannelController {
         }
     }
 
-    /// Ranks whose refresh is due by `now`, as a bit mask.
-    fn refresh_pending_at(&self, now: Cycle) -> u64 {
-        self.refresh_due
-            .iter()
-            .enumerate()
-            .filter(|(_, due)| now >= **due)
-            .fold(0, |mask, (rank, _)| mask | 1 << rank)
+    /// The next refresh step of `rank`: close what the refresh needs
+    /// closed (PREA of the rank, or PRE of the bank), else refresh.
+    fn refresh_command(&self, rank: usize) -> (Command, Target) {
+        match self.config.refresh {
+            RefreshPolicy::AllBank => {
+                let target = Target {
+                    rank: rank as u32,
+                    ..Target::default()
+                };
+                if self.state.rank_has_open_bank(target.rank) {
+                    (Command::PreA, target)
+                } else {
+                    (Command::Ref, target)
+                }
+            }
+            RefreshPolicy::PerBank => {
+                let bank = rank * self.state.banks_per_rank() + self.refresh_bank[rank];
+                match self.state.open_row_at(bank) {
+                    Some(row) => (Command::Pre, self.target_of_bank(bank, row)),
+                    None => (Command::RefPb, self.target_of_bank(bank, 0)),
+                }
+            }
+        }
     }
 
     /// Whether the next pass would switch between serving reads and writes.
@@ -371,27 +404,31 @@ impl ChannelController {
         }
     }
 
-    /// The ranks waiting for refresh at `at`, with what the served queue
-    /// may still do in them.
+    /// What the refreshes due by `at` hold back, with what the served
+    /// queue may still do in ranks waiting for an all-bank refresh.
     fn refresh_wait(&self, at: Cycle) -> RefreshWait {
-        let mut wait = RefreshWait {
-            ranks: self.refresh_pending_at(at),
-            ..RefreshWait::default()
-        };
+        let mut wait = RefreshWait::default();
+        for (rank, &due) in self.refresh_due.iter().enumerate() {
+            if at < due {
+                continue;
+            }
+            match self.config.refresh {
+                RefreshPolicy::AllBank => {
+                    wait.ranks |= 1 << rank;
+                    wait.prea[rank] = self.state.rank_floor(Command::PreA, rank as u32);
+                }
+                RefreshPolicy::PerBank => {
+                    let bank = rank * self.state.banks_per_rank() + self.refresh_bank[rank];
+                    wait.banks |= 1 << bank;
+                }
+            }
+        }
         if wait.ranks != 0 {
             wait.column_to_prea = if self.write_mode {
                 self.wr_to_prea
             } else {
                 self.rd_to_prea
             };
-            for (rank, prea) in wait
-                .prea
-                .iter_mut()
-                .enumerate()
-                .take(self.refresh_due.len())
-            {
-                *prea = self.state.rank_floor(Command::PreA, rank as u32);
-            }
         }
         wait
     }
@@ -416,7 +453,7 @@ impl ChannelController {
         if self.config.page_policy != PagePolicy::Closed {
             return None;
         }
-        let refresh_pending = self.refresh_pending_at(now);
+        let holds = self.refresh_wait(now);
         let banks = self.state.ranks() * self.state.banks_per_rank();
         for bank in 0..banks {
             let Some(row) = self.state.open_row_at(bank) else {
@@ -426,7 +463,8 @@ impl ChannelController {
                 continue;
             }
             let target = self.target_of_bank(bank, row);
-            if refresh_pending & (1 << target.rank) != 0 {
+            // A refresh that waits closes its banks itself.
+            if holds.ranks & (1 << target.rank) != 0 || holds.banks & (1 << bank) != 0 {
                 continue;
             }
             let earliest = self.state.earliest(Command::Pre, &target);
@@ -495,22 +533,22 @@ impl ChannelController {
                     data: Some((start, end)),
                 });
             }
-            Command::PreA | Command::Ref => unreachable!("requests never issue rank commands"),
+            Command::PreA | Command::Ref | Command::RefPb => {
+                unreachable!("requests never issue refresh commands")
+            }
         }
         self.issue(command, &target, now, sink);
     }
 
     fn issue(&mut self, command: Command, target: &Target, now: Cycle, sink: &mut dyn CommandSink) {
         self.state.issue(command, target, now);
-        // What the queues cached: candidates depend on open rows, local
-        // times on the bank group's constraints.
+        // The queues' candidates depend on open rows; their times are read
+        // from the bank state at each pass.
         match command {
-            Command::Act | Command::Pre | Command::Rd | Command::Wr => {
-                if !command.is_column() {
-                    let bank = self.state.bank_index(target);
-                    for queue in [&mut self.reads, &mut self.writes] {
-                        queue.forget_bank(bank, &self.state);
-                    }
+            Command::Act | Command::Pre => {
+                let bank = self.state.bank_index(target);
+                for queue in [&mut self.reads, &mut self.writes] {
+                    queue.forget_bank(bank, &self.state);
                 }
             }
             Command::PreA => {
@@ -522,7 +560,7 @@ impl ChannelController {
                     }
                 }
             }
-            Command::Ref => {}
+            Command::Rd | Command::Wr | Command::Ref | Command::RefPb => {}
         }
         sink.command(&IssuedCommand {
             cycle: now,

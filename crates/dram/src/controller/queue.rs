@@ -61,12 +61,15 @@ const ROW_COMMAND: u64 = 1 << 63;
 /// No slot (end of a bank's list, or an empty bank).
 const NONE: u32 = u32::MAX;
 
-/// Ranks waiting for refresh, at one cycle: they get no ACT or PRE, and
-/// only column commands that do not delay their PREA.
+/// What waiting refreshes hold back, at one cycle.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct RefreshWait {
-    /// The waiting ranks, as a bit mask.
+    /// Ranks waiting for an all-bank refresh, as a bit mask: they get no
+    /// ACT or PRE, and only column commands that do not delay their PREA.
     pub ranks: u64,
+    /// Banks (flat index) waiting for their per-bank refresh, as a bit
+    /// mask: they get no command from the queues.
+    pub banks: u64,
     /// Per waiting rank: the earliest cycle its PREA may issue.
     pub prea: [Cycle; MAX_RANKS],
     /// The gap from the served column command to PREA.
@@ -74,11 +77,24 @@ pub(super) struct RefreshWait {
 }
 
 impl RefreshWait {
-    /// Whether a command of rank `rank` that may issue from `earliest` is
-    /// allowed at all at `at`.
-    fn allows(&self, rank: usize, command: Command, earliest: Cycle, at: Cycle) -> bool {
-        self.ranks & (1 << rank) == 0
-            || command.is_column() && earliest.max(at) + self.column_to_prea <= self.prea[rank]
+    /// Whether anything waits.
+    pub fn any(&self) -> bool {
+        self.ranks | self.banks != 0
+    }
+
+    /// Whether a command to `bank` of rank `rank` that may issue from
+    /// `earliest` is allowed at all at `at`.
+    fn allows(
+        &self,
+        rank: usize,
+        bank: usize,
+        command: Command,
+        earliest: Cycle,
+        at: Cycle,
+    ) -> bool {
+        self.banks & (1 << bank) == 0
+            && (self.ranks & (1 << rank) == 0
+                || command.is_column() && earliest.max(at) + self.column_to_prea <= self.prea[rank])
     }
 }
 
@@ -309,7 +325,7 @@ impl RequestQueue {
     /// ready column command (a row hit); else the oldest whose ready
     /// command is ACT or PRE; else when the next candidate becomes ready.
     pub fn scan(&self, state: &BankState, wait: &RefreshWait, at: Cycle) -> Pick {
-        if wait.ranks != 0 {
+        if wait.any() {
             return self.scan_restricted(state, wait, at);
         }
         let mut next_ready = Cycle::MAX;
@@ -324,7 +340,7 @@ impl RequestQueue {
         Pick::Wait(next_ready)
     }
 
-    /// [`RequestQueue::scan`] while some rank waits for refresh.
+    /// [`RequestQueue::scan`] while some rank or bank waits for refresh.
     #[cold]
     fn scan_restricted(&self, state: &BankState, wait: &RefreshWait, at: Cycle) -> Pick {
         let mut next_ready = Cycle::MAX;
@@ -332,7 +348,7 @@ impl RequestQueue {
             let earliest = r.earliest(state);
             let bank = r.bank as usize;
             let c = &self.candidates[bank];
-            if !wait.allows(bank / self.banks_per_rank, c.command, earliest, at) {
+            if !wait.allows(bank / self.banks_per_rank, bank, c.command, earliest, at) {
                 continue;
             }
             if earliest <= at {
@@ -357,7 +373,7 @@ impl RequestQueue {
         let r = &self.order[self.position[bank] as usize];
         let earliest = r.earliest(state);
         let rank = bank / self.banks_per_rank;
-        wait.allows(rank, self.candidates[bank].command, earliest, at)
+        wait.allows(rank, bank, self.candidates[bank].command, earliest, at)
             .then_some(earliest.max(at))
     }
 }

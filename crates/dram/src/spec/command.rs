@@ -1,7 +1,8 @@
 use std::fmt;
 
 /// A DRAM command. `Pre` closes one bank, `PreA` every bank of a rank;
-/// `Ref` is an all-bank refresh of a rank.
+/// `Ref` is an all-bank refresh of a rank, `RefPb` a refresh of one bank
+/// (HBM2 REFSB, LPDDR4 REFpb) while the others keep working.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Command {
     Act,
@@ -10,16 +11,18 @@ pub enum Command {
     Rd,
     Wr,
     Ref,
+    RefPb,
 }
 
 impl Command {
-    pub const ALL: [Command; 6] = [
+    pub const ALL: [Command; 7] = [
         Command::Act,
         Command::Pre,
         Command::PreA,
         Command::Rd,
         Command::Wr,
         Command::Ref,
+        Command::RefPb,
     ];
     pub const COUNT: usize = Command::ALL.len();
 
@@ -35,6 +38,7 @@ impl Command {
             Command::Rd => "RD",
             Command::Wr => "WR",
             Command::Ref => "REF",
+            Command::RefPb => "REFpb",
         }
     }
 
@@ -45,6 +49,11 @@ impl Command {
     /// Whether the command addresses a whole rank rather than one bank.
     pub const fn is_rank_command(self) -> bool {
         matches!(self, Command::PreA | Command::Ref)
+    }
+
+    /// Whether the command refreshes (all banks of a rank, or one bank).
+    pub const fn is_refresh(self) -> bool {
+        matches!(self, Command::Ref | Command::RefPb)
     }
 
     /// Whether the command moves data (a column command).
@@ -86,7 +95,8 @@ impl fmt::Display for Scope {
 }
 
 /// Where a command goes inside one channel. Rank commands (`PreA`, `Ref`)
-/// ignore `bankgroup`, `bank`, `row` and `col`; `Act` and `Pre` ignore `col`.
+/// ignore `bankgroup`, `bank`, `row` and `col`; `Act` and `Pre` ignore
+/// `col`, `RefPb` `row` and `col`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Target {
     pub rank: u32,
@@ -116,7 +126,7 @@ impl IssuedCommand {
             Command::PreA | Command::Ref => {
                 (String::new(), String::new(), String::new(), String::new())
             }
-            Command::Pre => (
+            Command::Pre | Command::RefPb => (
                 t.bankgroup.to_string(),
                 t.bank.to_string(),
                 String::new(),
@@ -165,8 +175,10 @@ impl IssuedCommand {
         let small = |i: usize, name: &str| -> Result<u32, String> {
             u32::try_from(number(i, name)?).map_err(|_| format!("field `{name}` is too large"))
         };
-        let command = Command::parse(fields[1])
-            .ok_or_else(|| format!("unknown command `{}` (ACT PRE PREA RD WR REF)", fields[1]))?;
+        let command = Command::parse(fields[1]).ok_or_else(|| {
+            let known: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
+            format!("unknown command `{}` ({})", fields[1], known.join(" "))
+        })?;
         Ok(IssuedCommand {
             cycle: number(0, "cycle")?,
             command,

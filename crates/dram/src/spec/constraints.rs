@@ -29,6 +29,8 @@ pub enum Param {
     Rtp,
     Rtrs,
     Rfc,
+    RfcPb,
+    Rrefd,
 }
 
 impl Param {
@@ -53,6 +55,8 @@ impl Param {
             Param::Rtp => t.rtp,
             Param::Rtrs => t.rtrs,
             Param::Rfc => t.rfc,
+            Param::RfcPb => t.per_bank_refresh.map_or(0, |pb| pb.rfc_pb),
+            Param::Rrefd => t.per_bank_refresh.map_or(0, |pb| pb.rrefd),
         }
     }
 
@@ -77,6 +81,8 @@ impl Param {
             Param::Rtp => "nRTP",
             Param::Rtrs => "nRTRS",
             Param::Rfc => "nRFC",
+            Param::RfcPb => "nRFCpb",
+            Param::Rrefd => "nRREFD",
         }
     }
 }
@@ -177,7 +183,7 @@ const fn sibling(
     }
 }
 
-use Command::{Act, Pre, PreA, Rd, Ref, Wr};
+use Command::{Act, Pre, PreA, Rd, Ref, RefPb, Wr};
 use Param::*;
 use Scope::{Bank, BankGroup, Channel, Rank};
 
@@ -229,10 +235,25 @@ pub const RULES: &[Rule] = &[
         &[PreA],
         f(&[(1, Cwl), (1, Bl), (1, Param::Wr)], 0),
     ),
-    rule("tRPab", Rank, &[PreA], &[Act, Ref], f(&[(1, RpAll)], 0)),
+    rule(
+        "tRPab",
+        Rank,
+        &[PreA],
+        &[Act, Ref, RefPb],
+        f(&[(1, RpAll)], 0),
+    ),
     rule("tRP", Rank, &[Pre], &[Ref], f(&[(1, Rp)], 0)),
     rule("tRC", Rank, &[Act], &[Ref], f(&[(1, Rc)], 0)),
-    rule("tRFC", Rank, &[Ref], &[Act, Ref], f(&[(1, Rfc)], 0)),
+    rule("tRFC", Rank, &[Ref], &[Act, Ref, RefPb], f(&[(1, Rfc)], 0)),
+    // Per-bank refresh (presets that have it): the bank must have been
+    // closed and rested; other banks of the rank keep working, spaced from
+    // it by tRREFD (JESD235 REFSB; Ramulator 2's HBM2).
+    rule("tRP", Bank, &[Pre], &[RefPb], f(&[(1, Rp)], 0)),
+    rule("tRC", Bank, &[Act], &[RefPb], f(&[(1, Rc)], 0)),
+    rule("tRFCpb", Bank, &[RefPb], &[Act, RefPb], f(&[(1, RfcPb)], 0)),
+    rule("tRREFD", Rank, &[RefPb], &[Act, RefPb], f(&[(1, Rrefd)], 0)),
+    rule("tRRD_S", Rank, &[Act], &[RefPb], f(&[(1, RrdS)], 0)),
+    rule("tRFCpb", Rank, &[RefPb], &[Ref], f(&[(1, RfcPb)], 0)),
     // Channel: data-bus turnaround from read to write, any ranks
     // (tWPRE = 1 cycle plus one cycle of bus idle).
     rule(
@@ -318,7 +339,8 @@ pub struct ConstraintTable {
 impl ConstraintTable {
     /// Evaluates [`RULES`] for `spec`: bank-group rules are dropped when the
     /// standard has no bank groups, rank-to-rank rules when there is one rank,
-    /// and rules whose gap is not positive (they never bind).
+    /// REFpb pairs when the preset has no per-bank refresh, and rules whose
+    /// gap is not positive (they never bind).
     pub fn generate(spec: &DeviceSpec, ranks: u64) -> ConstraintTable {
         let timing = &spec.timing;
         let mut constraints = Vec::new();
@@ -333,8 +355,12 @@ impl ConstraintTable {
             if gap <= 0 {
                 continue;
             }
+            let per_bank_refresh = timing.per_bank_refresh.is_some();
             for &preceding in rule.preceding {
                 for &following in rule.following {
+                    if !per_bank_refresh && (preceding == RefPb || following == RefPb) {
+                        continue;
+                    }
                     constraints.push(Constraint {
                         name: rule.name,
                         scope: rule.scope,

@@ -100,6 +100,18 @@ pub struct Timing {
     pub rfc: u64,
     /// Average refresh interval per rank.
     pub refi: u64,
+    /// Per-bank refresh, where the preset tabulates it.
+    pub per_bank_refresh: Option<PerBankRefresh>,
+}
+
+/// Timing of a refresh of one bank (HBM2 REFSB, LPDDR4 REFpb): every bank
+/// of a rank is refreshed once per tREFI, one at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PerBankRefresh {
+    /// REFpb to ACT or REFpb, same bank.
+    pub rfc_pb: u64,
+    /// REFpb to ACT or REFpb, another bank of the rank.
+    pub rrefd: u64,
 }
 
 impl Timing {
@@ -202,6 +214,12 @@ impl DeviceSpec {
         ] {
             if value == 0 {
                 return fail(format!("{name} must be at least one cycle"));
+            }
+        }
+        if let Some(pb) = &t.per_bank_refresh {
+            at_least("rfc", t.rfc, "rfc_pb", pb.rfc_pb)?;
+            if pb.rrefd == 0 {
+                return fail("rrefd must be at least one cycle".into());
             }
         }
         if t.clock_hz == 0 {

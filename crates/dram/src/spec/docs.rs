@@ -72,6 +72,12 @@ pub fn presets_markdown() -> String {
         ("nRFC / nREFI", |s| {
             format!("{} / {}", s.timing.rfc, s.timing.refi)
         }),
+        ("per-bank: nRFCpb / nRREFD", |s| {
+            match s.timing.per_bank_refresh {
+                Some(pb) => format!("{} / {}", pb.rfc_pb, pb.rrefd),
+                None => "–".into(),
+            }
+        }),
     ];
     for (name, value) in rows {
         text += &format!("| {name} |");

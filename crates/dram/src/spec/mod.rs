@@ -12,4 +12,4 @@ pub use constraints::{
     Constraint, ConstraintTable, Formula, Param, Rule, WindowConstraint, WindowRule, RULES,
     WINDOW_RULES,
 };
-pub use device::{DeviceSpec, Organization, Timing};
+pub use device::{DeviceSpec, Organization, PerBankRefresh, Timing};

@@ -1,7 +1,7 @@
 //! The shipped presets. Each is an organisation and a timing table, in
 //! cycles of the preset's own clock; `DeviceSpec::check` verifies them.
 
-use super::{DeviceSpec, Organization, Timing};
+use super::{DeviceSpec, Organization, PerBankRefresh, Timing};
 use hwconfig::DramPreset;
 
 /// DDR4 8 Gb x8 device: 4 bank groups × 4 banks, 64 K rows, 1 K columns
@@ -47,6 +47,7 @@ pub const DDR4_3200: DeviceSpec = DeviceSpec {
         rtrs: 2,
         rfc: 560,
         refi: 12480,
+        per_bank_refresh: None,
     },
 };
 
@@ -77,6 +78,7 @@ pub const DDR4_2400: DeviceSpec = DeviceSpec {
         rtrs: 2,
         rfc: 420,
         refi: 9360,
+        per_bank_refresh: None,
     },
 };
 
@@ -124,6 +126,8 @@ pub const LPDDR4_3200: DeviceSpec = DeviceSpec {
         // tRFCab 130 ns for a 4 Gb channel; tREFI 3.904 µs.
         rfc: 208,
         refi: 6246,
+        // LPDDR4 has REFpb; its timing is not tabulated here yet.
+        per_bank_refresh: None,
     },
 };
 
@@ -166,11 +170,33 @@ pub const HBM2: DeviceSpec = DeviceSpec {
         rtrs: 2,
         rfc: 260,
         refi: 3900,
+        // tRFCSB 160 ns (JESD235 for a 4 Gb channel); tRREFD 8 ns, as Ramulator 2.
+        per_bank_refresh: Some(PerBankRefresh {
+            rfc_pb: 160,
+            rrefd: 8,
+        }),
     },
 };
 
+/// HBM2 at 2 Gb/s in pseudo-channel mode: one 64-bit pseudo-channel, half
+/// of a 4 Gb legacy channel (2 Gb: 4 bank groups × 4 banks of its own,
+/// 32 K rows of 512 bytes, as Ramulator 2's HBM2_8Gb), BL4, 32-byte bursts. The array timing is the legacy
+/// channel's and counts per pseudo-channel, tFAW included (JESD235C table 3),
+/// as Ramulator 2 models it. A `dram.channels` entry is one pseudo-channel.
+pub const HBM2_PC: DeviceSpec = DeviceSpec {
+    name: "hbm2-pc",
+    source: "JESD235 HBM2 2 Gb/s pseudo-channel mode; array timing of DRAMSim3 HBM2_8Gb_x128, counted per pseudo-channel",
+    org: Organization {
+        device_density_mbit: 2048,
+        device_width_bits: 64,
+        bus_width_bits: 64,
+        ..HBM2.org
+    },
+    timing: HBM2.timing,
+};
+
 /// Every shipped preset.
-pub const PRESETS: [&DeviceSpec; 4] = [&DDR4_3200, &DDR4_2400, &LPDDR4_3200, &HBM2];
+pub const PRESETS: [&DeviceSpec; 5] = [&DDR4_3200, &DDR4_2400, &LPDDR4_3200, &HBM2, &HBM2_PC];
 
 /// The spec a config's `dram.preset` names.
 pub fn preset(which: DramPreset) -> &'static DeviceSpec {
@@ -179,6 +205,7 @@ pub fn preset(which: DramPreset) -> &'static DeviceSpec {
         DramPreset::Ddr4_2400 => &DDR4_2400,
         DramPreset::Lpddr4_3200 => &LPDDR4_3200,
         DramPreset::Hbm2 => &HBM2,
+        DramPreset::Hbm2Pc => &HBM2_PC,
     }
 }
 
@@ -190,7 +217,8 @@ mod tests {
     fn every_preset_is_consistent_and_named_like_the_config() {
         for spec in PRESETS {
             spec.check().unwrap();
-            assert_eq!(spec.org.burst_bytes(), 64, "{}", spec.name);
+            let burst_bytes = if spec.name == "hbm2-pc" { 32 } else { 64 };
+            assert_eq!(spec.org.burst_bytes(), burst_bytes, "{}", spec.name);
         }
         for which in DramPreset::ALL {
             assert_eq!(preset(*which).name, which.as_str());
@@ -207,6 +235,18 @@ mod tests {
         // 8 Gb x8 DDR4, 8 devices: 8 GiB per rank.
         assert_eq!(DDR4_3200.org.rank_bytes(), 1 << 33);
         assert_eq!(DDR4_3200.org.bursts_per_row(), 128);
+    }
+
+    #[test]
+    fn two_pseudo_channels_make_one_legacy_hbm2_channel() {
+        assert_eq!(2 * HBM2_PC.org.rank_bytes(), HBM2.org.rank_bytes());
+        assert_eq!(2 * HBM2_PC.org.bus_width_bits, HBM2.org.bus_width_bits);
+        assert_eq!(
+            2.0 * HBM2_PC.channel_peak_bytes_per_second(),
+            HBM2.channel_peak_bytes_per_second()
+        );
+        assert_eq!(HBM2_PC.org.banks_per_rank(), HBM2.org.banks_per_rank());
+        assert_eq!(2 * HBM2_PC.org.row_bytes(), HBM2.org.row_bytes());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use dram::replay::{replay, DramReport, ReplayOptions};
 use dram::spec::{presets, DeviceSpec};
 use dram::workload::{Workload, WorkloadKind};
 use dram::{CycleDram, CycleDramSettings};
-use hwconfig::{AddressMapping, PagePolicy};
+use hwconfig::{AddressMapping, PagePolicy, RefreshPolicy};
 
 /// Core clock used where a test does not care (the memory-clock API ignores it).
 pub const CORE_HZ: u64 = 940_000_000;
@@ -32,7 +32,7 @@ pub fn ddr4_reference(mapping: &str) -> CycleDram {
     .unwrap()
 }
 
-/// HBM2, 8 channels, open page.
+/// HBM2, 8 channels, open page, all-bank refresh.
 pub fn hbm2_stack(mapping: &str) -> CycleDram {
     CycleDram::new(
         &presets::HBM2,
@@ -42,6 +42,18 @@ pub fn hbm2_stack(mapping: &str) -> CycleDram {
     .unwrap()
 }
 
+/// `channels` channels of an HBM2 preset with per-bank refresh.
+pub fn hbm2_per_bank(
+    spec: &DeviceSpec,
+    channels: u64,
+    mapping: &str,
+    policy: PagePolicy,
+) -> CycleDram {
+    let mut settings = settings(channels, 1, mapping, policy);
+    settings.controller.refresh = RefreshPolicy::PerBank;
+    CycleDram::new(spec, &settings, CORE_HZ).unwrap()
+}
+
 pub fn workload(kind: WorkloadKind, requests: u64, capacity_bytes: u64) -> Workload {
     Workload {
         kind,
@@ -49,6 +61,19 @@ pub fn workload(kind: WorkloadKind, requests: u64, capacity_bytes: u64) -> Workl
         request_bytes: 64,
         capacity_bytes,
         bank_stride_bytes: 1 << 18,
+    }
+}
+
+/// A workload of one-burst requests of `spec`.
+pub fn burst_workload(
+    spec: &DeviceSpec,
+    kind: WorkloadKind,
+    requests: u64,
+    capacity_bytes: u64,
+) -> Workload {
+    Workload {
+        request_bytes: spec.org.burst_bytes(),
+        ..workload(kind, requests, capacity_bytes)
     }
 }
 
