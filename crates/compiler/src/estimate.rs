@@ -7,7 +7,7 @@
 
 use crate::lower::Census;
 use crate::plan::Plan;
-use hwconfig::{DramModel, DramPreset, HwConfig};
+use hwconfig::{DramModel, HwConfig};
 use pe_array::{ArrayShape, GemmShape, GemmTiming};
 
 /// Which resource bounds the estimate.
@@ -47,14 +47,7 @@ pub fn dram_bytes_per_s(hw: &HwConfig) -> f64 {
     if let (DramModel::Bandwidth, Some(gib)) = (hw.dram.model, hw.dram.bandwidth_gib_per_s) {
         return gib * (1u64 << 30) as f64;
     }
-    let per_channel_gb_s = match hw.dram.preset {
-        DramPreset::Ddr4_3200 => 25.6,
-        DramPreset::Ddr4_2400 => 19.2,
-        DramPreset::Lpddr4_3200 => 6.4,
-        DramPreset::Hbm2 => 32.0,
-        DramPreset::Hbm2Pc => 16.0,
-    };
-    per_channel_gb_s * 1e9 * hw.dram.channels as f64
+    hw.dram.preset.channel_peak_gb_per_s() * 1e9 * hw.dram.channels as f64
 }
 
 /// The estimate of a census for `plan` (its GEMM dataflows, and whether it

@@ -24,6 +24,20 @@ config_enum! {
     pub enum DramPreset { Ddr4_3200 = "ddr4-3200", Ddr4_2400 = "ddr4-2400", Lpddr4_3200 = "lpddr4-3200", Hbm2 = "hbm2", Hbm2Pc = "hbm2-pc" }
 }
 
+impl DramPreset {
+    /// Nominal peak of one channel in 10⁹ B/s: bus bytes × transfers per
+    /// second (the `dram` crate's preset tables agree, by test).
+    pub fn channel_peak_gb_per_s(self) -> f64 {
+        match self {
+            DramPreset::Ddr4_3200 => 8.0 * 3.2,
+            DramPreset::Ddr4_2400 => 8.0 * 2.4,
+            DramPreset::Lpddr4_3200 => 2.0 * 3.2,
+            DramPreset::Hbm2 => 16.0 * 2.0,
+            DramPreset::Hbm2Pc => 8.0 * 2.0,
+        }
+    }
+}
+
 config_enum! {
     /// Whether a row stays open after an access.
     pub enum PagePolicy { Open = "open", Closed = "closed" }

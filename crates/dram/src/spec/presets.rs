@@ -221,7 +221,14 @@ mod tests {
             assert_eq!(spec.org.burst_bytes(), burst_bytes, "{}", spec.name);
         }
         for which in DramPreset::ALL {
-            assert_eq!(preset(*which).name, which.as_str());
+            let spec = preset(*which);
+            assert_eq!(spec.name, which.as_str());
+            let gb_per_s = spec.channel_peak_bytes_per_second() / 1e9;
+            assert!(
+                (gb_per_s - which.channel_peak_gb_per_s()).abs() < 1e-9,
+                "{}: {gb_per_s} GB/s",
+                spec.name
+            );
         }
     }
 
