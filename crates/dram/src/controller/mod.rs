@@ -378,7 +378,7 @@ impl ChannelController {
                 }
             }
             RefreshPolicy::PerBank => {
-                let bank = rank * self.state.banks_per_rank() + self.refresh_bank[rank];
+                let bank = self.bank_refreshed_next(rank);
                 match self.state.open_row_at(bank) {
                     Some(row) => (Command::Pre, self.target_of_bank(bank, row)),
                     None => (Command::RefPb, self.target_of_bank(bank, 0)),
@@ -404,6 +404,11 @@ impl ChannelController {
         }
     }
 
+    /// Per-bank refresh: the flat index of the bank of `rank` refreshed next.
+    fn bank_refreshed_next(&self, rank: usize) -> usize {
+        rank * self.state.banks_per_rank() + self.refresh_bank[rank]
+    }
+
     /// What the refreshes due by `at` hold back, with what the served
     /// queue may still do in ranks waiting for an all-bank refresh.
     fn refresh_wait(&self, at: Cycle) -> RefreshWait {
@@ -417,10 +422,7 @@ impl ChannelController {
                     wait.ranks |= 1 << rank;
                     wait.prea[rank] = self.state.rank_floor(Command::PreA, rank as u32);
                 }
-                RefreshPolicy::PerBank => {
-                    let bank = rank * self.state.banks_per_rank() + self.refresh_bank[rank];
-                    wait.banks |= 1 << bank;
-                }
+                RefreshPolicy::PerBank => wait.banks |= 1 << self.bank_refreshed_next(rank),
             }
         }
         if wait.ranks != 0 {
@@ -453,7 +455,7 @@ impl ChannelController {
         if self.config.page_policy != PagePolicy::Closed {
             return None;
         }
-        let holds = self.refresh_wait(now);
+        let wait = self.refresh_wait(now);
         let banks = self.state.ranks() * self.state.banks_per_rank();
         for bank in 0..banks {
             let Some(row) = self.state.open_row_at(bank) else {
@@ -464,7 +466,7 @@ impl ChannelController {
             }
             let target = self.target_of_bank(bank, row);
             // A refresh that waits closes its banks itself.
-            if holds.ranks & (1 << target.rank) != 0 || holds.banks & (1 << bank) != 0 {
+            if wait.ranks & (1 << target.rank) != 0 || wait.banks & (1 << bank) != 0 {
                 continue;
             }
             let earliest = self.state.earliest(Command::Pre, &target);
