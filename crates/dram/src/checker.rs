@@ -13,7 +13,7 @@
 //! postpone up to 8 refreshes).
 
 use crate::spec::{
-    Command, CommandSink, ConstraintTable, DeviceSpec, IssuedCommand, Scope, Target,
+    Command, CommandSink, ConstraintTable, DeviceSpec, IssuedCommand, Organization, Scope, Target,
 };
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -99,8 +99,8 @@ pub struct ProtocolChecker {
     bl: u64,
     refi: u64,
     ranks: u32,
-    bankgroups: u32,
-    banks_per_group: u32,
+    org: Organization,
+    per_bank_refresh: bool,
     last: BTreeMap<(Command, NodeKey), Numbered>,
     windows: BTreeMap<(usize, NodeKey), VecDeque<Numbered>>,
     open_rows: BTreeMap<(u32, u32, u32, u32), u32>,
@@ -123,8 +123,8 @@ impl ProtocolChecker {
             bl: spec.timing.bl,
             refi: spec.timing.refi,
             ranks: ranks as u32,
-            bankgroups: spec.org.bankgroups as u32,
-            banks_per_group: spec.org.banks_per_group as u32,
+            org: spec.org.clone(),
+            per_bank_refresh: spec.timing.per_bank_refresh.is_some(),
             last: BTreeMap::new(),
             windows: BTreeMap::new(),
             open_rows: BTreeMap::new(),
@@ -232,8 +232,9 @@ impl ProtocolChecker {
 
     /// (rank, bank group, bank) of every bank of `rank`.
     fn banks_of_rank(&self, rank: u32) -> Vec<(u32, u32, u32)> {
-        (0..self.bankgroups)
-            .flat_map(|bg| (0..self.banks_per_group).map(move |b| (rank, bg, b)))
+        let banks_per_group = self.org.banks_per_group as u32;
+        (0..self.org.bankgroups as u32)
+            .flat_map(move |bg| (0..banks_per_group).map(move |b| (rank, bg, b)))
             .collect()
     }
 
@@ -266,7 +267,55 @@ impl ProtocolChecker {
         (ch, t.rank, t.bankgroup, t.bank)
     }
 
+    /// What is wrong with the address of `cmd` at `t`, if anything: a node
+    /// the channel does not have, or REFpb where the preset has none.
+    fn address_problem(&self, t: &Target, cmd: Command) -> Option<String> {
+        let o = &self.org;
+        let out_of = |what: &str, value: u32, count: u64, per: &str| {
+            (u64::from(value) >= count)
+                .then(|| format!("{what} {value} does not exist ({count} per {per})"))
+        };
+        let bank_command = !cmd.is_rank_command();
+        let row_command = matches!(cmd, Command::Act | Command::Rd | Command::Wr);
+        let checks = [
+            (true, "rank", t.rank, u64::from(self.ranks), "channel"),
+            (
+                bank_command,
+                "bank group",
+                t.bankgroup,
+                o.bankgroups,
+                "rank",
+            ),
+            (
+                bank_command,
+                "bank",
+                t.bank,
+                o.banks_per_group,
+                "bank group",
+            ),
+            (row_command, "row", t.row, o.rows, "bank"),
+            (
+                cmd.is_column(),
+                "column burst",
+                t.col,
+                o.bursts_per_row(),
+                "row",
+            ),
+        ];
+        checks
+            .into_iter()
+            .filter(|c| c.0)
+            .find_map(|(_, what, value, count, per)| out_of(what, value, count, per))
+            .or_else(|| {
+                (cmd == Command::RefPb && !self.per_bank_refresh)
+                    .then(|| "REFpb, but the preset has no per-bank refresh".to_string())
+            })
+    }
+
     fn check_state(&mut self, ch: u32, t: &Target, cmd: Command, this: Numbered) {
+        if let Some(problem) = self.address_problem(t, cmd) {
+            self.state_violation(format!("address: {problem}"), None, this);
+        }
         let open = self.open_rows.get(&Self::bank_key(ch, t)).copied();
         let problem = match cmd {
             Command::Act if open.is_some() => Some("ACT to a bank whose row is open".to_string()),
@@ -311,7 +360,7 @@ impl ProtocolChecker {
             };
             for key in candidates {
                 if let Some(earlier) = self.last.get(&(c.preceding, key)) {
-                    let actual = this.command.cycle - earlier.command.cycle;
+                    let actual = this.command.cycle.saturating_sub(earlier.command.cycle);
                     if actual < c.gap {
                         found.push(Violation {
                             rule: c.to_string(),
@@ -338,7 +387,7 @@ impl ProtocolChecker {
             let history = self.windows.entry((i, node(ch, w.scope, t))).or_default();
             if history.len() == w.count {
                 let oldest = history[0];
-                let actual = this.command.cycle - oldest.command.cycle;
+                let actual = this.command.cycle.saturating_sub(oldest.command.cycle);
                 if actual < w.span {
                     found.push(Violation {
                         rule: w.to_string(),
@@ -363,19 +412,19 @@ impl ProtocolChecker {
             Command::Wr => self.cwl,
             _ => return,
         };
-        let start = this.command.cycle + offset;
+        let start = this.command.cycle.saturating_add(offset);
         if let Some((end, earlier)) = self.last_burst_end.get(&ch).copied() {
             if start < end {
                 self.report(Violation {
                     rule: "data bus: two bursts overlap on the channel".into(),
                     first: Some(earlier),
                     second: Some(this),
-                    required_gap: Some(end - offset - earlier.command.cycle),
-                    actual_gap: Some(this.command.cycle - earlier.command.cycle),
+                    required_gap: Some((end - offset).saturating_sub(earlier.command.cycle)),
+                    actual_gap: Some(this.command.cycle.saturating_sub(earlier.command.cycle)),
                 });
             }
         }
-        let end = start + self.bl;
+        let end = start.saturating_add(self.bl);
         let latest = self.last_burst_end.get(&ch).map_or(0, |(e, _)| *e);
         if end >= latest {
             self.last_burst_end.insert(ch, (end, this));

@@ -159,3 +159,32 @@ fn a_bank_whose_per_bank_refresh_never_comes_is_reported() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn commands_out_of_order_or_outside_the_device_are_reported_not_fatal() {
+    let row = |text: &str| IssuedCommand::parse_csv_row(text).unwrap();
+    let commands = [
+        row("100,ACT,0,0,0,0,5,"),
+        row("18446744073709551615,RD,0,0,0,0,5,3"),
+        row("5,REFpb,0,0,1,0,,"),
+        row("6,ACT,0,3,0,0,1,"),
+        row("7,ACT,0,0,0,1,70000,"),
+        row("8,RD,0,0,0,0,5,128"),
+    ];
+    let found: Vec<String> = ProtocolChecker::check_all(&DDR4_3200, 2, &commands, 9)
+        .into_iter()
+        .map(|v| v.rule)
+        .collect();
+    for expected in [
+        "command bus: at most one command per channel per cycle, in cycle order",
+        "address: REFpb, but the preset has no per-bank refresh",
+        "address: rank 3 does not exist (2 per channel)",
+        "address: row 70000 does not exist (65536 per bank)",
+        "address: column burst 128 does not exist (128 per row)",
+    ] {
+        assert!(
+            found.iter().any(|r| r == expected),
+            "{expected}: {found:#?}"
+        );
+    }
+}
