@@ -107,28 +107,22 @@ impl CycleDram {
                 "a controller queue needs at least one entry",
             ));
         }
-        if settings.controller.refresh == RefreshPolicy::PerBank {
-            if spec.timing.per_bank_refresh.is_none() {
-                let with: Vec<&str> = presets::PRESETS
-                    .iter()
-                    .filter(|p| p.timing.per_bank_refresh.is_some())
-                    .map(|p| p.name)
-                    .collect();
-                return Err(DramConfigError::new(
-                    "dram.refresh",
-                    format!(
-                        "preset {} has no per-bank refresh timing (presets with it: {})",
-                        spec.name,
-                        with.join(", ")
-                    ),
-                ));
-            }
-            if settings.ranks * spec.org.banks_per_rank() > 64 {
-                return Err(DramConfigError::new(
-                    "dram.refresh",
-                    "per-bank refresh tracks at most 64 banks per channel",
-                ));
-            }
+        if settings.controller.refresh == RefreshPolicy::PerBank
+            && spec.timing.per_bank_refresh.is_none()
+        {
+            let with: Vec<&str> = presets::PRESETS
+                .iter()
+                .filter(|p| p.timing.per_bank_refresh.is_some())
+                .map(|p| p.name)
+                .collect();
+            return Err(DramConfigError::new(
+                "dram.refresh",
+                format!(
+                    "preset {} has no per-bank refresh timing (presets with it: {})",
+                    spec.name,
+                    with.join(", ")
+                ),
+            ));
         }
         let decoder = AddressDecoder::new(
             &settings.mapping,
