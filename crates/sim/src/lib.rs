@@ -21,6 +21,7 @@ mod machine;
 mod memory;
 mod pe_unit;
 mod report;
+mod root;
 mod tokens;
 mod translate;
 
@@ -28,6 +29,7 @@ pub use machine::MAX_ABS_ERROR;
 pub use memory::MemoryModel;
 pub use pe_unit::{LOOKAHEAD_FOLDS, MAX_PENDING_WRITE_FOLDS};
 pub use report::{Energy, Epoch, RunReport, UnitReport};
+pub use root::{Resource, RootAccount, ROOT_STATS};
 
 use simkit::{Cycle, TraceSink};
 
@@ -72,6 +74,12 @@ pub enum SimError {
     Accounting {
         unit: &'static str,
         source: simkit::AccountError,
+    },
+    #[error("simulator bug: the root causes of `{unit}` cover {root_cycles} cycles but it stalled {stall_cycles}")]
+    RootAccounting {
+        unit: &'static str,
+        root_cycles: u64,
+        stall_cycles: u64,
     },
     #[error("functional check failed: max |O − reference| = {error} exceeds {limit}")]
     Functional { error: f64, limit: f64 },

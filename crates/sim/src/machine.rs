@@ -5,6 +5,7 @@ use crate::functional::Functional;
 use crate::memory::MemoryModel;
 use crate::pe_unit::PeUnit;
 use crate::report::{Energy, Epoch, RunReport, UnitReport};
+use crate::root::{self, Resource, RootAccount, RootTracker};
 use crate::tokens::TokenBoard;
 use crate::translate;
 use crate::{RunOptions, SimError};
@@ -56,6 +57,9 @@ pub(crate) struct Machine<'p, P: MemoryModel> {
     dma_room_wanted: Option<dma::Direction>,
     /// Whether each unit's head instruction waits on a token (by `Unit::index`).
     waits_token: [bool; 3],
+    roots: RootTracker,
+    /// Cycles before this one are attributed in `roots`.
+    roots_until: Cycle,
 }
 
 /// Units that received input in this cycle's link phase (by `Unit::index`):
@@ -95,6 +99,8 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             issue_due: true,
             dma_room_wanted: None,
             waits_token: [false; 3],
+            roots: RootTracker::default(),
+            roots_until: 0,
         }
     }
 
@@ -308,6 +314,30 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
         }
     }
 
+    /// Attributes the cycles `roots_until..until` to root causes: they must
+    /// be cycles in which no unit changed state (a skipped span, or the one
+    /// cycle just ticked).
+    fn attribute_roots(&mut self, until: Cycle) {
+        if until <= self.roots_until {
+            return;
+        }
+        self.roots_until = until;
+        let blocker = Unit::ALL.map(|unit| {
+            let tokens = &self.tokens;
+            let header = self.header;
+            self.streams[unit.index()]
+                .peek()
+                .and_then(|instr| root::blocking_producer(header, tokens, &instr.sync().wait))
+        });
+        // In `Unit::ALL` order.
+        let accounts = [
+            self.dma.account_until(until),
+            self.pe.account_until(until),
+            self.vector.account_until(until),
+        ];
+        self.roots.observe(accounts, blocker);
+    }
+
     /// Useful MACs so far: completed GEMMs plus the running one's share by progress.
     fn macs_so_far(&mut self, now: Cycle) -> f64 {
         self.pe.account_until(now);
@@ -371,6 +401,8 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             !fast_forward || input || due.is_some_and(|c| c <= now)
         };
         let end = loop {
+            // Skipped cycles: every unit kept the state it was left in.
+            self.attribute_roots(now);
             let mut input: Input = [false; 3];
             let completed = self.complete(now, &mut trace, &mut input);
             input[Unit::Pe.index()] |= sram::exchange(now, &mut self.sram, &mut self.pe);
@@ -435,6 +467,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                 changed = true;
             }
 
+            self.attribute_roots(now + 1);
             if self.finished() {
                 break now + 1;
             }
@@ -501,6 +534,9 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                 source,
             })?;
         let (dram_read_bytes, dram_write_bytes) = memory.traffic_bytes();
+        let [dma_roots, pe_roots, vector_roots] = Unit::ALL.map(|u| self.roots.roots(u).clone());
+        let sram_roots = RootAccount::direct(Resource::Sram, &sram_account);
+        let dram_roots = RootAccount::direct(Resource::Dram, &dram_account);
         let peak_bytes_per_second = memory.peak_bytes_per_second();
 
         let seconds = end as f64 / self.hw.clock_hz();
@@ -549,34 +585,38 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             max_abs_error,
             instructions: self.instructions,
             units: vec![
-                UnitReport {
-                    name: "pe_array",
-                    account: pe_account,
-                    stats: pe_stats,
-                },
-                UnitReport {
-                    name: "vector",
-                    account: vector_account,
-                    stats: vector_stats,
-                },
-                UnitReport {
-                    name: "dma",
-                    account: dma_account,
-                    stats: dma_stats,
-                },
-                UnitReport {
-                    name: "sram",
-                    account: sram_account,
-                    stats: sram_stats,
-                },
-                UnitReport {
-                    name: "dram",
-                    account: dram_account,
-                    stats: dram_stats,
-                },
+                unit_report("pe_array", pe_account, pe_stats, pe_roots)?,
+                unit_report("vector", vector_account, vector_stats, vector_roots)?,
+                unit_report("dma", dma_account, dma_stats, dma_roots)?,
+                unit_report("sram", sram_account, sram_stats, sram_roots)?,
+                unit_report("dram", dram_account, dram_stats, dram_roots)?,
             ],
         })
     }
+}
+
+/// A unit's report, its root-cause rows after its own statistics; the roots
+/// must split exactly its stall cycles.
+fn unit_report(
+    name: &'static str,
+    account: simkit::CycleAccount,
+    mut stats: Vec<simkit::StatValue>,
+    roots: RootAccount,
+) -> Result<UnitReport, SimError> {
+    if roots.total_cycles() != account.total_stall_cycles() {
+        return Err(SimError::RootAccounting {
+            unit: name,
+            root_cycles: roots.total_cycles(),
+            stall_cycles: account.total_stall_cycles(),
+        });
+    }
+    stats.extend(roots.stats());
+    Ok(UnitReport {
+        name,
+        account,
+        stats,
+        roots,
+    })
 }
 
 /// One timeline row from cumulative samples (cycle, MACs, lane ops, DRAM bytes).

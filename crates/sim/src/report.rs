@@ -1,5 +1,6 @@
 //! What a run reports (design §6, §8), free of any file format.
 
+use crate::root::RootAccount;
 use simkit::{Cycle, CycleAccount, StatDecl, StatValue};
 
 /// One unit's cycle account and statistics.
@@ -8,6 +9,9 @@ pub struct UnitReport {
     /// `pe_array`, `vector`, `dma`, `sram` or `dram`.
     pub name: &'static str,
     pub account: CycleAccount,
+    /// Its stall cycles split by root cause (`root_<resource>_cycles` at the
+    /// end of `stats`).
+    pub roots: RootAccount,
     pub stats: Vec<StatValue>,
 }
 

@@ -115,6 +115,31 @@ impl CycleAccount {
         self.stall_cycles.iter().sum()
     }
 
+    /// The cycles charged to each state since `earlier`, an earlier copy of
+    /// this account.
+    pub fn since(&self, earlier: &CycleAccount) -> CycleAccount {
+        CycleAccount {
+            busy_cycles: self.busy_cycles - earlier.busy_cycles,
+            idle_cycles: self.idle_cycles - earlier.idle_cycles,
+            stall_cycles: std::array::from_fn(|i| self.stall_cycles[i] - earlier.stall_cycles[i]),
+        }
+    }
+
+    /// Every state with the cycles charged to it (zero included): busy,
+    /// idle, then the stalls in [`StallReason::ALL`] order.
+    pub fn states(&self) -> impl Iterator<Item = (CycleState, u64)> + '_ {
+        [
+            (CycleState::Busy, self.busy_cycles),
+            (CycleState::Idle, self.idle_cycles),
+        ]
+        .into_iter()
+        .chain(
+            StallReason::ALL
+                .iter()
+                .map(|&r| (CycleState::Stalled(r), self.stall_cycles[r.index()])),
+        )
+    }
+
     /// busy + Σ stalls + idle.
     pub fn charged_cycles(&self) -> u64 {
         self.busy_cycles + self.idle_cycles + self.total_stall_cycles()
@@ -182,5 +207,12 @@ mod tests {
         assert_eq!(account.stall_cycles(StallReason::SramBankConflict), 0);
         assert_eq!(account.total_stall_cycles(), 7);
         assert_eq!(account.charged_cycles(), 12);
+        let earlier = account.clone();
+        account.charge(CycleState::Busy, 2);
+        let delta = account.since(&earlier);
+        assert_eq!(delta.charged_cycles(), 2);
+        let charged: Vec<_> = delta.states().filter(|&(_, c)| c > 0).collect();
+        assert_eq!(charged, [(CycleState::Busy, 2)]);
+        assert_eq!(account.states().map(|(_, c)| c).sum::<u64>(), 14);
     }
 }

@@ -190,6 +190,10 @@ pub fn summary_row(hw: &HwConfig, w: &Workload, outcome: &Outcome) -> SummaryRow
             StallReason::OperandNotReady,
             StallReason::OutputBackpressure,
         ]),
+        root_cycles: r
+            .unit("pe_array")
+            .map(|u| sim::Resource::ALL.map(|res| u.roots.cycles(res)))
+            .unwrap_or_default(),
         max_abs_error: r.max_abs_error,
     }
 }
@@ -386,7 +390,6 @@ fn print_outcome(hw: &HwConfig, w: &Workload, outcome: &Outcome) {
         }
     }
     let r = &outcome.report;
-    let row = summary_row(hw, w, outcome);
     say!(
         "{} on {}: {} (B={} H={} N={} d={}): {} cycles ({:.6} s), pe_util {:.4}, vector_util {:.4}, DRAM {:.3} MB, SRAM peak {} bytes, energy {:.3} uJ{}",
         outcome.plan.label(),
@@ -405,13 +408,26 @@ fn print_outcome(hw: &HwConfig, w: &Workload, outcome: &Outcome) {
         r.energy.total_pj() / 1e6,
         r.max_abs_error.map_or(String::new(), |e| format!(", max |O - reference| {e:e}")),
     );
-    say!(
-        "pe_array stalls: wait_token {}, sram_bank_conflict {}, dram {}, other {}",
-        row.stall_wait_token,
-        row.stall_sram_bank_conflict,
-        row.stall_dram,
-        row.stall_other
-    );
+    if let Some(pe) = r.unit("pe_array") {
+        say!("{}", pe_stall_lines(pe));
+    }
+}
+
+/// The PE array's stall cycles by direct reason (all six) and by root cause.
+pub fn pe_stall_lines(pe: &sim::UnitReport) -> String {
+    let direct: Vec<String> = StallReason::ALL
+        .iter()
+        .map(|&reason| format!("{reason} {}", pe.account.stall_cycles(reason)))
+        .collect();
+    let roots: Vec<String> = sim::Resource::ALL
+        .iter()
+        .map(|&res| format!("{} {}", res.name(), pe.roots.cycles(res)))
+        .collect();
+    format!(
+        "pe_array stalls (cycles): {}\npe_array stalls by root cause (cycles): {}",
+        direct.join(", "),
+        roots.join(", ")
+    )
 }
 
 pub const TIMELINE_COLUMNS: &[&str] = &[

@@ -27,6 +27,11 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "stall_sram_bank_conflict",
     "stall_dram",
     "stall_other",
+    "root_dram_cycles",
+    "root_sram_cycles",
+    "root_vector_cycles",
+    "root_pe_cycles",
+    "root_dma_cycles",
     "max_abs_error",
 ];
 
@@ -56,6 +61,8 @@ pub struct SummaryRow {
     pub stall_sram_bank_conflict: u64,
     pub stall_dram: u64,
     pub stall_other: u64,
+    /// The PE array's stall cycles by root cause, in `sim::Resource::ALL` order.
+    pub root_cycles: [u64; 5],
     pub max_abs_error: Option<f64>,
 }
 
@@ -70,7 +77,7 @@ fn float_cell(value: Option<f64>) -> String {
 impl SummaryRow {
     /// Cells in the order of [`SUMMARY_COLUMNS`].
     pub fn cells(&self) -> Vec<String> {
-        vec![
+        [
             self.hw.clone(),
             cell(self.workload.as_ref()),
             cell(self.batch),
@@ -94,8 +101,11 @@ impl SummaryRow {
             self.stall_sram_bank_conflict.to_string(),
             self.stall_dram.to_string(),
             self.stall_other.to_string(),
-            float_cell(self.max_abs_error),
         ]
+        .into_iter()
+        .chain(self.root_cycles.iter().map(u64::to_string))
+        .chain([float_cell(self.max_abs_error)])
+        .collect()
     }
 }
 
@@ -106,6 +116,16 @@ mod tests {
     #[test]
     fn cells_match_columns() {
         assert_eq!(SummaryRow::default().cells().len(), SUMMARY_COLUMNS.len());
+    }
+
+    #[test]
+    fn root_columns_follow_the_simulator() {
+        let names: Vec<&str> = sim::ROOT_STATS.iter().map(|d| d.name).collect();
+        let at = SUMMARY_COLUMNS
+            .iter()
+            .position(|c| c.starts_with("root_"))
+            .unwrap();
+        assert_eq!(SUMMARY_COLUMNS[at..at + names.len()], names[..]);
     }
 
     #[test]
