@@ -79,16 +79,18 @@ fn required(origin: &str, obj: &Map<String, Value>, keys: &[&str]) -> Result<u64
 }
 
 fn text<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    obj.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+    obj.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
 /// Causal for decoder models, none for encoders, `None` when unknown.
 fn mask_of(obj: &Map<String, Value>) -> Option<Mask> {
     let architectures = obj.get("architectures").and_then(Value::as_array);
     if architectures.is_some_and(|a| {
-        a.iter().filter_map(Value::as_str).any(|name| {
-            name.ends_with("ForCausalLM") || name.ends_with("LMHeadModel")
-        })
+        a.iter()
+            .filter_map(Value::as_str)
+            .any(|name| name.ends_with("ForCausalLM") || name.ends_with("LMHeadModel"))
     }) {
         return Some(Mask::Causal);
     }

@@ -14,13 +14,13 @@
 mod build;
 pub mod estimate;
 pub mod footprint;
+mod hf;
 pub mod ir;
 pub mod lower;
 mod mapping;
 mod plan;
 mod program;
 pub mod report;
-mod hf;
 mod workload;
 
 pub use footprint::{table2_elements, Footprint, TensorBytes};
@@ -60,7 +60,10 @@ fn supported(w: &Workload) -> Result<(), CompileError> {
         })
     };
     if w.kv_heads != w.heads {
-        return unsupported("--kv-heads", "grouped-query attention (kv_heads < heads) is not compiled yet");
+        return unsupported(
+            "--kv-heads",
+            "grouped-query attention (kv_heads < heads) is not compiled yet",
+        );
     }
     if w.mask != Mask::None {
         return unsupported("--mask", "causal masks are not compiled yet");

@@ -299,12 +299,11 @@ impl Workload {
         positive("--query-len", flags.query_len)?;
         positive("--kv-len", flags.kv_len)?;
         // Each value with the key that set it, for the error messages.
-        let pick = |flag: Option<u64>, name: &'static str, file: Option<(u64, Origin)>, key| {
-            match flag {
+        let pick =
+            |flag: Option<u64>, name: &'static str, file: Option<(u64, Origin)>, key| match flag {
                 Some(v) => Some((v, flag_origin(), name)),
                 None => file.map(|(v, o)| (v, o, key)),
-            }
-        };
+            };
         let kv_heads = pick(flags.kv_heads, "--kv-heads", d.kv_heads, "kv_heads");
         let seq_len = pick(flags.seq_len, "--seq-len", d.seq_len, "seq_len");
         let query_len = pick(flags.query_len, "--query-len", d.query_len, "query_len");

@@ -102,21 +102,36 @@ const GPT2: &str = r#"{"activation_function": "gelu_new", "architectures": ["GPT
 
 #[test]
 fn gpt2_field_names_work() {
-    let w = crate::hf::parse("gpt2/config.json", GPT2, &WorkloadFlags {
-        seq_len: Some(256),
-        ..WorkloadFlags::default()
-    })
+    let w = crate::hf::parse(
+        "gpt2/config.json",
+        GPT2,
+        &WorkloadFlags {
+            seq_len: Some(256),
+            ..WorkloadFlags::default()
+        },
+    )
     .unwrap();
     assert_eq!(
-        (w.name.as_str(), w.heads, w.kv_heads, w.head_dim, w.hidden, w.mask),
+        (
+            w.name.as_str(),
+            w.heads,
+            w.kv_heads,
+            w.head_dim,
+            w.hidden,
+            w.mask
+        ),
         ("gpt2", 12, 12, 64, 768, Mask::Causal)
     );
     // `multi_query: true` (e.g. gpt_bigcode) means one KV head.
     let mq = GPT2.replace("\"n_layer\"", "\"multi_query\": true, \"n_layer\"");
-    let w = crate::hf::parse("c.json", &mq, &WorkloadFlags {
-        seq_len: Some(8),
-        ..WorkloadFlags::default()
-    })
+    let w = crate::hf::parse(
+        "c.json",
+        &mq,
+        &WorkloadFlags {
+            seq_len: Some(8),
+            ..WorkloadFlags::default()
+        },
+    )
     .unwrap();
     assert_eq!(w.kv_heads, 1);
 }
@@ -127,8 +142,12 @@ fn config_json_errors_name_file_and_field() {
         seq_len: Some(8),
         ..WorkloadFlags::default()
     };
-    let err = crate::hf::parse("m.json", r#"{"model_type": "llama", "hidden_size": 64}"#, &flags)
-        .unwrap_err();
+    let err = crate::hf::parse(
+        "m.json",
+        r#"{"model_type": "llama", "hidden_size": 64}"#,
+        &flags,
+    )
+    .unwrap_err();
     assert_eq!(err.to_string(), "m.json: key `num_attention_heads`: required: the config has none of num_attention_heads, n_head");
     let err = crate::hf::parse(
         "m.json",
@@ -136,11 +155,17 @@ fn config_json_errors_name_file_and_field() {
         &flags,
     )
     .unwrap_err();
-    assert!(err.reason.contains("unknown model type `mamba`") && err.reason.contains("--mask"), "{err}");
+    assert!(
+        err.reason.contains("unknown model type `mamba`") && err.reason.contains("--mask"),
+        "{err}"
+    );
     let w = crate::hf::parse(
         "m.json",
         r#"{"model_type": "mamba", "hidden_size": 64, "num_attention_heads": 4}"#,
-        &WorkloadFlags { mask: Some(Mask::None), ..flags.clone() },
+        &WorkloadFlags {
+            mask: Some(Mask::None),
+            ..flags.clone()
+        },
     )
     .unwrap();
     assert_eq!(w.mask, Mask::None);
@@ -161,7 +186,12 @@ fn config_json_errors_name_file_and_field() {
     assert_eq!(err.key, "num_key_value_heads");
     let err = crate::hf::parse("bad.json", "{\n  \"a\": ,\n}", &flags).unwrap_err();
     assert!(err.to_string().starts_with("bad.json:2: "), "{err}");
-    let w = crate::hf::parse("b.json", r#"{"model_type": "bert", "hidden_size": 768, "num_attention_heads": 12}"#, &flags).unwrap();
+    let w = crate::hf::parse(
+        "b.json",
+        r#"{"model_type": "bert", "hidden_size": 768, "num_attention_heads": 12}"#,
+        &flags,
+    )
+    .unwrap();
     assert_eq!(w.mask, Mask::None);
 }
 
@@ -173,15 +203,51 @@ fn parse(extra: &str, flags: WorkloadFlags) -> Result<Workload, ConfigError> {
 
 #[test]
 fn decoder_keys_and_flags() {
-    let w = parse("kv_heads = 2\nmask = \"causal\"\nwindow = 8\nseq_len = 32\n", WorkloadFlags::default()).unwrap();
-    assert_eq!((w.kv_heads, w.group(), w.mask, w.window, w.queries(), w.keys()), (2, 2, Mask::Causal, Some(8), 32, 32));
+    let w = parse(
+        "kv_heads = 2\nmask = \"causal\"\nwindow = 8\nseq_len = 32\n",
+        WorkloadFlags::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            w.kv_heads,
+            w.group(),
+            w.mask,
+            w.window,
+            w.queries(),
+            w.keys()
+        ),
+        (2, 2, Mask::Causal, Some(8), 32, 32)
+    );
     // Decode: query_len new tokens attend to kv_len cached ones and themselves.
-    let w = parse("phase = \"decode\"\nkv_len = 100\n", WorkloadFlags { query_len: Some(3), ..WorkloadFlags::default() }).unwrap();
-    assert_eq!((w.phase, w.queries(), w.keys(), w.kv_len), (Phase::Decode, 3, 103, 100));
-    let w = parse("phase = \"decode\"\nkv_len = 100\n", WorkloadFlags::default()).unwrap();
+    let w = parse(
+        "phase = \"decode\"\nkv_len = 100\n",
+        WorkloadFlags {
+            query_len: Some(3),
+            ..WorkloadFlags::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (w.phase, w.queries(), w.keys(), w.kv_len),
+        (Phase::Decode, 3, 103, 100)
+    );
+    let w = parse(
+        "phase = \"decode\"\nkv_len = 100\n",
+        WorkloadFlags::default(),
+    )
+    .unwrap();
     assert_eq!(w.queries(), 1);
     // Flags override the file, including `--window none`.
-    let w = parse("mask = \"causal\"\nwindow = 8\nseq_len = 32\n", WorkloadFlags { window: Some(None), kv_heads: Some(1), ..WorkloadFlags::default() }).unwrap();
+    let w = parse(
+        "mask = \"causal\"\nwindow = 8\nseq_len = 32\n",
+        WorkloadFlags {
+            window: Some(None),
+            kv_heads: Some(1),
+            ..WorkloadFlags::default()
+        },
+    )
+    .unwrap();
     assert_eq!((w.window, w.kv_heads), (None, 1));
 }
 
@@ -191,23 +257,74 @@ fn bad_decoder_combinations_say_why() {
     let err = parse("kv_heads = 3\nseq_len = 8\n", d()).unwrap_err();
     assert_eq!(err.to_string(), "w.toml:5: key `kv_heads`: 3 does not divide heads = 4 (query heads share KV heads in equal groups)");
     let err = parse("window = 8\nseq_len = 8\n", d()).unwrap_err();
-    assert!(err.to_string().starts_with("w.toml:5: key `window`: a sliding window of 8 needs a causal mask"), "{err}");
-    let err = parse("seq_len = 8\n", WorkloadFlags { window: Some(Some(4)), ..d() }).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("w.toml:5: key `window`: a sliding window of 8 needs a causal mask"),
+        "{err}"
+    );
+    let err = parse(
+        "seq_len = 8\n",
+        WorkloadFlags {
+            window: Some(Some(4)),
+            ..d()
+        },
+    )
+    .unwrap_err();
     assert_eq!(err.key, "--window");
     let err = parse("seq_len = 8\nkv_len = 4\n", d()).unwrap_err();
-    assert!(err.to_string().starts_with("w.toml:6: key `kv_len`: kv_len is for the decode phase"), "{err}");
-    let err = parse("seq_len = 8\n", WorkloadFlags { query_len: Some(2), ..d() }).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("w.toml:6: key `kv_len`: kv_len is for the decode phase"),
+        "{err}"
+    );
+    let err = parse(
+        "seq_len = 8\n",
+        WorkloadFlags {
+            query_len: Some(2),
+            ..d()
+        },
+    )
+    .unwrap_err();
     assert_eq!(err.key, "--query-len");
     let err = parse("phase = \"decode\"\n", d()).unwrap_err();
-    assert!(err.to_string().starts_with("w.toml:5: key `phase`: decode needs the cached tokens"), "{err}");
-    let err = parse("phase = \"decode\"\nkv_len = 4\n", WorkloadFlags { seq_len: Some(8), ..d() }).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("w.toml:5: key `phase`: decode needs the cached tokens"),
+        "{err}"
+    );
+    let err = parse(
+        "phase = \"decode\"\nkv_len = 4\n",
+        WorkloadFlags {
+            seq_len: Some(8),
+            ..d()
+        },
+    )
+    .unwrap_err();
     assert_eq!(err.key, "--seq-len");
     let err = parse("mask = \"diagonal\"\nseq_len = 8\n", d()).unwrap_err();
     assert!(err.reason.contains("valid values: none, causal"), "{err}");
     for (flag, flags) in [
-        ("--kv-heads", WorkloadFlags { kv_heads: Some(0), ..d() }),
-        ("--window", WorkloadFlags { window: Some(Some(0)), ..d() }),
-        ("--kv-len", WorkloadFlags { kv_len: Some(0), ..d() }),
+        (
+            "--kv-heads",
+            WorkloadFlags {
+                kv_heads: Some(0),
+                ..d()
+            },
+        ),
+        (
+            "--window",
+            WorkloadFlags {
+                window: Some(Some(0)),
+                ..d()
+            },
+        ),
+        (
+            "--kv-len",
+            WorkloadFlags {
+                kv_len: Some(0),
+                ..d()
+            },
+        ),
     ] {
         assert_eq!(parse("seq_len = 8\n", flags).unwrap_err().key, flag);
     }
