@@ -6,15 +6,16 @@ use crate::ir::*;
 use crate::plan::Plan;
 
 pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
-    let (n, d) = (p.seq_len, p.head_dim);
+    // Keys n, query rows nq (equal in prefill).
+    let (n, nq, d) = (p.seq_len, p.queries, p.head_dim);
     let chunks = n.div_ceil(plan.cols);
     let loops = vec![
         (Var::B, p.batch),
-        (Var::H, p.heads),
-        (Var::R, n.div_ceil(plan.rows)),
+        (Var::H, p.kv_heads),
+        (Var::R, nq.div_ceil(plan.rows)),
         (Var::C, chunks),
     ];
-    let rows = block(Var::R, plan.rows, n);
+    let rows = block(Var::R, plan.rows, nq);
     let keys = block(Var::C, plan.cols, n);
     let one = Heads::One;
     let mut b = Buffers(Vec::new());
@@ -30,6 +31,8 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
     );
     let k = b.add("k", "K block", one, keys, Span::All(d), 2, 4, false);
     let v = b.add("v", "V block", one, keys, Span::All(d), 2, 4, false);
+    b.set_kv(k);
+    b.set_kv(v);
     let s = b.add(
         "s",
         "scores S, then P, of the block",

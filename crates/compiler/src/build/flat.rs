@@ -7,25 +7,26 @@ use crate::plan::{Gran, Plan};
 use hwconfig::Sram;
 
 pub(super) fn build(p: &Problem, plan: &Plan, sram: &Sram) -> (Buffers, Vec<Phase>) {
-    let (n, d) = (p.seq_len, p.head_dim);
+    // Keys n, query rows nq (equal in prefill).
+    let (n, nq, d) = (p.seq_len, p.queries, p.head_dim);
     let gran = plan.gran.unwrap_or(Gran::R);
     let (heads, mut loops) = match gran {
         Gran::M => (Heads::All, vec![]),
         Gran::B => (Heads::Batch, vec![(Var::B, p.batch)]),
-        Gran::H => (Heads::One, vec![(Var::B, p.batch), (Var::H, p.heads)]),
+        Gran::H => (Heads::One, vec![(Var::B, p.batch), (Var::H, p.kv_heads)]),
         Gran::R => (
             Heads::One,
             vec![
                 (Var::B, p.batch),
-                (Var::H, p.heads),
-                (Var::R, n.div_ceil(plan.rows)),
+                (Var::H, p.kv_heads),
+                (Var::R, nq.div_ceil(plan.rows)),
             ],
         ),
     };
     let rows = if gran == Gran::R {
-        block(Var::R, plan.rows, n)
+        block(Var::R, plan.rows, nq)
     } else {
-        Span::All(n)
+        Span::All(nq)
     };
     let tile_depth = loops.len();
     // Two score slots: the PE array computes the next tile's L while the
@@ -75,6 +76,7 @@ pub(super) fn build(p: &Problem, plan: &Plan, sram: &Sram) -> (Buffers, Vec<Phas
                 tile_depth + 1,
                 false,
             );
+            b.set_kv(kv);
             (kv, kv)
         }
         None => {
@@ -93,10 +95,13 @@ pub(super) fn build(p: &Problem, plan: &Plan, sram: &Sram) -> (Buffers, Vec<Phas
                     false,
                 )
             };
-            (
+            let (k, v) = (
                 add("k", "K of the tile's heads"),
                 add("v", "V of the tile's heads"),
-            )
+            );
+            b.set_kv(k);
+            b.set_kv(v);
+            (k, v)
         }
     };
     let l = b.add(

@@ -39,8 +39,14 @@ impl Buffers {
             extra,
             extra_slots: 0,
             row_pad: 0,
+            kv: false,
         });
         BufId(self.0.len() - 1)
+    }
+
+    /// Marks `id` as holding K or V: one copy per KV head.
+    pub(super) fn set_kv(&mut self, id: BufId) {
+        self.0[id.0].kv = true;
     }
 
     /// Lists the last `n` slots of `id` apart from Table 2.
@@ -126,13 +132,14 @@ pub(super) fn prologue_of(body: &[Stmt]) -> Vec<Stmt> {
         .collect()
 }
 
-/// Wraps per-head statements in the inner loops over the heads a tile spans.
+/// Wraps per-head statements in the inner loops over the KV heads a tile
+/// spans (each step's query-side operands stack that KV head's query heads).
 pub(super) fn per_head(heads: Heads, p: &Problem, body: Vec<Stmt>) -> Vec<Stmt> {
     match heads {
         Heads::One => body,
         Heads::Batch => vec![Stmt::For {
             var: Var::H,
-            extent: p.heads,
+            extent: p.kv_heads,
             body,
         }],
         Heads::All => vec![Stmt::For {
@@ -140,7 +147,7 @@ pub(super) fn per_head(heads: Heads, p: &Problem, body: Vec<Stmt>) -> Vec<Stmt> 
             extent: p.batch,
             body: vec![Stmt::For {
                 var: Var::H,
-                extent: p.heads,
+                extent: p.kv_heads,
                 body,
             }],
         }],

@@ -6,21 +6,24 @@ use crate::ir::*;
 use crate::plan::Plan;
 
 pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
-    let (n, d) = (p.seq_len, p.head_dim);
+    // Keys n, query rows nq (equal in prefill).
+    let (n, nq, d) = (p.seq_len, p.queries, p.head_dim);
     let one = Heads::One;
-    let (nr, nc) = (n.div_ceil(plan.rows), n.div_ceil(plan.cols));
+    let (nr, nc) = (nq.div_ceil(plan.rows), n.div_ceil(plan.cols));
     let tiles = vec![
         (Var::B, p.batch),
-        (Var::H, p.heads),
+        (Var::H, p.kv_heads),
         (Var::R, nr),
         (Var::C, nc),
     ];
-    let rows = block(Var::R, plan.rows, n);
+    let rows = block(Var::R, plan.rows, nq);
     let keys = block(Var::C, plan.cols, n);
     let mut b = Buffers(Vec::new());
     let q = b.add("q", "Q row tile", one, rows, Span::All(d), 2, 3, false);
     let k = b.add("k", "K block", one, keys, Span::All(d), 2, 4, false);
     let v = b.add("v", "V block", one, keys, Span::All(d), 2, 4, false);
+    b.set_kv(k);
+    b.set_kv(v);
     let o = b.add(
         "o",
         "O row tile (accumulated over key blocks)",
@@ -70,7 +73,7 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
             "scores",
             "every head's N×N scores",
             Heads::All,
-            Span::All(n),
+            Span::All(nq),
             Span::All(n),
             1,
             0,
@@ -90,16 +93,16 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
             "m",
             "row maxima",
             one,
-            Span::All(n),
+            Span::All(nq),
             Span::All(1),
             1,
             0,
             true,
         );
-        let s = b.add("s", "row sums", one, Span::All(n), Span::All(1), 1, 0, true);
+        let s = b.add("s", "row sums", one, Span::All(nq), Span::All(1), 1, 0, true);
         softmax_phase = Phase::new(
             "softmax",
-            vec![(Var::B, p.batch), (Var::H, p.heads)],
+            vec![(Var::B, p.batch), (Var::H, p.kv_heads)],
             vec![],
             three_pass(whole(all, n, n), m, s),
         );
@@ -129,7 +132,7 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
             buf: st,
             slice: scores(rows, keys),
         }));
-        let srows = block(Var::R, plan.softmax_rows, n);
+        let srows = block(Var::R, plan.softmax_rows, nq);
         let sr = b.add(
             "sr",
             "score rows for softmax",
@@ -153,8 +156,8 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
             "softmax",
             vec![
                 (Var::B, p.batch),
-                (Var::H, p.heads),
-                (Var::R, n.div_ceil(plan.softmax_rows)),
+                (Var::H, p.kv_heads),
+                (Var::R, nq.div_ceil(plan.softmax_rows)),
             ],
             prologue,
             body,
