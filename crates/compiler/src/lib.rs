@@ -55,9 +55,8 @@ pub fn problem(hw: &HwConfig, w: &Workload) -> ir::Problem {
 fn supported(w: &Workload) -> Result<(), CompileError> {
     // A causal mask changes nothing when every query sees every key: one new
     // token in decode, without a window that leaves keys out.
-    let sees_all = w.phase == Phase::Decode
-        && w.queries() == 1
-        && w.window.is_none_or(|win| win >= w.keys());
+    let sees_all =
+        w.phase == Phase::Decode && w.queries() == 1 && w.window.is_none_or(|win| win >= w.keys());
     if w.mask != Mask::None && !sees_all {
         return Err(CompileError::Flag {
             flag: "--mask".to_owned(),

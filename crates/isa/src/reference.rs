@@ -30,7 +30,11 @@ pub fn max_abs_error(header: &ProgramHeader, dram: &[f64]) -> f64 {
             let kh = h / group;
             for i in 0..queries {
                 let scores: Vec<f64> = (0..keys)
-                    .map(|j| (0..d).map(|x| at(q, [b, h, i, x]) * at(k, [b, kh, j, x])).sum())
+                    .map(|j| {
+                        (0..d)
+                            .map(|x| at(q, [b, h, i, x]) * at(k, [b, kh, j, x]))
+                            .sum()
+                    })
                     .collect();
                 let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 let weights: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();

@@ -193,4 +193,3 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
         vec![Phase::new("flash attention", loops, prologue, body)],
     )
 }
-

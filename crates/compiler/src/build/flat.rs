@@ -266,4 +266,3 @@ pub(super) fn build(p: &Problem, plan: &Plan, sram: &Sram) -> (Buffers, Vec<Phas
         }],
     )
 }
-

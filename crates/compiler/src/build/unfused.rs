@@ -99,7 +99,16 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
             0,
             true,
         );
-        let s = b.add("s", "row sums", one, Span::All(nq), Span::All(1), 1, 0, true);
+        let s = b.add(
+            "s",
+            "row sums",
+            one,
+            Span::All(nq),
+            Span::All(1),
+            1,
+            0,
+            true,
+        );
         softmax_phase = Phase::new(
             "softmax",
             vec![(Var::B, p.batch), (Var::H, p.kv_heads)],
@@ -221,4 +230,3 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
     phases.push(Phase::new("context A = P·V", tiles, a_prologue, a_body));
     (b, phases)
 }
-

@@ -151,7 +151,11 @@ pub fn coverage(program: &Program) -> Coverage {
                 for j in 0..g.n {
                     let kb = origin[&(sram_addr(&g.b.at) + j * g.b.row_stride_bytes)];
                     assert_eq!((qa.0, kb.0), (TensorRole::Q, TensorRole::K));
-                    assert_eq!((qa.1, qa.2 / group), (kb.1, kb.2), "scores of different heads");
+                    assert_eq!(
+                        (qa.1, qa.2 / group),
+                        (kb.1, kb.2),
+                        "scores of different heads"
+                    );
                     *cov.scores.entry((qa.1, qa.2, qa.3, kb.3)).or_default() += 1;
                 }
             }
