@@ -27,9 +27,9 @@ section! {
         /// Name of the model, copied into every output row.
         name: String = required, unit = "-", check = hwconfig::check::not_empty;
         /// Attention heads H.
-        heads: u64 = required, unit = "heads", check = hwconfig::check::positive;
+        heads: u64 = required, unit = "heads", check = hwconfig::check::count;
         /// Elements per head d.
-        head_dim: u64 = required, unit = "elements", check = hwconfig::check::positive;
+        head_dim: u64 = required, unit = "elements", check = hwconfig::check::count;
         /// Model width D; must equal heads × head_dim.
         hidden: u64 = required, unit = "elements", check = hwconfig::check::positive;
         /// Batch B; `--batch` overrides it; 1 when neither is given.
@@ -40,6 +40,11 @@ section! {
         spill: bool = (false), unit = "-", check = hwconfig::check::any;
     }
 }
+
+/// The largest problem: B·H·N²·d ≤ 2⁵⁶, so every size, byte count and
+/// operation count derived from it (scores of 8-byte elements, both GEMMs,
+/// the census) fits 64 bits with room to spare.
+pub const MAX_ATTENTION_MACS: u128 = 1 << 56;
 
 /// A resolved attention problem.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,6 +113,7 @@ impl Workload {
         };
         flag("--batch", batch)?;
         flag("--seq-len", seq_len)?;
+        let seq_len_flag = seq_len;
         let seq_len = seq_len.or(file.seq_len).ok_or_else(|| {
             ConfigError::new(
                 source.origin_of("seq_len"),
@@ -115,7 +121,7 @@ impl Workload {
                 "required: give --seq-len or set seq_len in the workload file",
             )
         })?;
-        Ok(Workload {
+        let workload = Workload {
             name: file.name,
             batch: batch.or(file.batch).unwrap_or(1),
             heads: file.heads,
@@ -123,7 +129,35 @@ impl Workload {
             head_dim: file.head_dim,
             hidden: file.hidden,
             spill: file.spill,
-        })
+        };
+        let macs = workload.attention_macs();
+        if macs > MAX_ATTENTION_MACS {
+            let key = if seq_len_flag.is_some() { "--seq-len" } else { "seq_len" };
+            let origin = if seq_len_flag.is_some() { Origin::Override } else { source.origin_of("seq_len") };
+            return Err(ConfigError::new(
+                origin,
+                key,
+                format!(
+                    "batch × heads × seq_len² × head_dim = {} × {} × {}² × {} = {macs} multiply-accumulates per attention GEMM, above the largest problem flatsim counts exactly (2^{})",
+                    workload.batch,
+                    workload.heads,
+                    workload.seq_len,
+                    workload.head_dim,
+                    MAX_ATTENTION_MACS.ilog2()
+                ),
+            ));
+        }
+        Ok(workload)
+    }
+
+    /// B·H·N²·d: the multiply-accumulates of one of attention's two GEMMs
+    /// (saturating at `u128::MAX`, far above [`MAX_ATTENTION_MACS`]).
+    pub fn attention_macs(&self) -> u128 {
+        [self.heads, self.seq_len, self.seq_len, self.head_dim]
+            .into_iter()
+            .fold(u128::from(self.batch), |product, x| {
+                product.saturating_mul(u128::from(x))
+            })
     }
 
     /// Loads a workload file, or a built-in workload by name (`bert`, `trxl`, `t5`, `xlm`).

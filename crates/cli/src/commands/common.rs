@@ -19,16 +19,22 @@ impl HwArgs {
 }
 
 /// Loads a hardware config and checks what only the models can: the DRAM
-/// preset's organisation against channels, ranks and the address mapping.
+/// preset's organisation against channels, ranks and the address mapping,
+/// and the vector unit's stream buffers against its lanes and the SRAM lines.
 pub fn load_checked(path: &Path, overrides: &[String]) -> CliResult<HwConfig> {
     let hw = HwConfig::load(path, overrides)?;
+    let refuse = |key: &str, reason: &str| {
+        CliError::bad_input(anyhow::anyhow!(
+            "{}: key `{key}`: {reason}",
+            path.display()
+        ))
+    };
     if let Err(e) = dram::MemoryModel::from_config(&hw) {
-        return Err(CliError::bad_input(anyhow::anyhow!(
-            "{}: key `{}`: {}",
-            path.display(),
-            e.key,
-            e.reason
-        )));
+        return Err(refuse(&e.key, &e.reason));
+    }
+    let link = sram::SramLinkTiming::of(&hw.sram);
+    if let Err(reason) = vector::check_buffer(&hw.vector, hw.core.element_bytes, link) {
+        return Err(refuse("vector.lanes", &reason));
     }
     Ok(hw)
 }
