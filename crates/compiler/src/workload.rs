@@ -101,18 +101,18 @@ impl Workload {
                 ),
             ));
         }
-        let flag = |name: &str, value: Option<u64>| -> Result<(), ConfigError> {
+        let flag = |name: &str, key: &str, value: Option<u64>| -> Result<(), ConfigError> {
             match value {
                 Some(0) => Err(ConfigError::new(
-                    Origin::Override,
-                    name,
+                    Origin::Flag(name.to_owned()),
+                    key,
                     "must be positive, found 0",
                 )),
                 _ => Ok(()),
             }
         };
-        flag("--batch", batch)?;
-        flag("--seq-len", seq_len)?;
+        flag("--batch", "batch", batch)?;
+        flag("--seq-len", "seq_len", seq_len)?;
         let seq_len_flag = seq_len;
         let seq_len = seq_len.or(file.seq_len).ok_or_else(|| {
             ConfigError::new(
@@ -132,11 +132,14 @@ impl Workload {
         };
         let macs = workload.attention_macs();
         if macs > MAX_ATTENTION_MACS {
-            let key = if seq_len_flag.is_some() { "--seq-len" } else { "seq_len" };
-            let origin = if seq_len_flag.is_some() { Origin::Override } else { source.origin_of("seq_len") };
+            let origin = if seq_len_flag.is_some() {
+                Origin::Flag("--seq-len".into())
+            } else {
+                source.origin_of("seq_len")
+            };
             return Err(ConfigError::new(
                 origin,
-                key,
+                "seq_len",
                 format!(
                     "batch × heads × seq_len² × head_dim = {} × {} × {}² × {} = {macs} multiply-accumulates per attention GEMM, above the largest problem flatsim counts exactly (2^{})",
                     workload.batch,

@@ -60,7 +60,7 @@ fn limits_markdown() -> String {
          - `sram.read_latency_cycles` and every `vector.op_cycles` entry: at most {MAX_CYCLES};\n\
          - `core.element_bytes`: 1, 2, 4 or 8;\n\
          - `dram.channels`: at most {MAX_CHANNELS}; `dram.ranks`: at most {MAX_RANKS}; `dram.read_queue`, `dram.write_queue`: at most {MAX_QUEUE_ENTRIES};\n\
-         - `core.clock_mhz`: 1 to 100000 MHz; `dram.bandwidth_gib_per_s`: 1/1024 to 1048576 GiB/s; `dram.latency_ns`: 0 to 1000000 ns; energies: 0 to 1000000 pJ.\n\n\
+         - `core.clock_mhz`: 1 to 100000 MHz; `dram.bandwidth_gib_per_s`: 1 to 1048576 GiB/s; `dram.latency_ns`: 0 to 1000000 ns; energies: 0 to 1000000 pJ.\n\n\
          A `[dram]` key the chosen `dram.model` ignores is refused: `bandwidth_gib_per_s` and `latency_ns` belong to the \
          bandwidth model, the others (but `model`) to the cycle model. The vector unit must be able to stream a step: \
          4 × `vector.lanes` × `core.element_bytes` + one request must fit its buffer of four requests, a request being at \

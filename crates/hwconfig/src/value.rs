@@ -279,11 +279,11 @@ pub mod check {
         number_within(*value, 1.0, 1e5, "MHz")
     }
 
-    /// A bandwidth of 1 MiB/s to 1 PiB/s, when set.
+    /// A bandwidth of 1 GiB/s to 1 PiB/s, when set.
     pub fn bandwidth_gib_per_s_if_set(value: &Option<f64>) -> Result<(), String> {
         value
             .as_ref()
-            .map_or(Ok(()), |v| number_within(*v, 1.0 / 1024.0, 1024.0 * 1024.0, "GiB/s"))
+            .map_or(Ok(()), |v| number_within(*v, 1.0, 1024.0 * 1024.0, "GiB/s"))
     }
 
     /// A DRAM latency of 0 to 1 ms.

@@ -24,10 +24,7 @@ impl HwArgs {
 pub fn load_checked(path: &Path, overrides: &[String]) -> CliResult<HwConfig> {
     let hw = HwConfig::load(path, overrides)?;
     let refuse = |key: &str, reason: &str| {
-        CliError::bad_input(anyhow::anyhow!(
-            "{}: key `{key}`: {reason}",
-            path.display()
-        ))
+        CliError::bad_input(anyhow::anyhow!("{}: key `{key}`: {reason}", path.display()))
     };
     if let Err(e) = dram::MemoryModel::from_config(&hw) {
         return Err(refuse(&e.key, &e.reason));

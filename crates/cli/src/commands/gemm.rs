@@ -1,6 +1,7 @@
 //! `flatsim gemm`: one GEMM on the PE array, stall-free (operands always ready).
 
 use super::common::{HwArgs, OutArgs};
+use super::work::WorkLimitArgs;
 use crate::error::{CliError, CliResult};
 use crate::output::{csv_bytes, number, write_atomic, SummaryRow, SUMMARY_COLUMNS};
 use pe_array::{GemmJob, GemmShape, PeArray, PeDataflow};
@@ -24,7 +25,13 @@ pub struct GemmArgs {
     pe_dataflow: Option<PeDataflow>,
     #[command(flatten)]
     out: OutArgs,
+    #[command(flatten)]
+    limit: WorkLimitArgs,
 }
+
+/// The largest GEMM: 2⁵⁶ multiply-accumulates, as for attention
+/// ([`compiler::MAX_ATTENTION_MACS`]), so its fold and cycle counts fit 64 bits.
+const MAX_GEMM_MACS: u128 = compiler::MAX_ATTENTION_MACS;
 
 fn parse_dataflow(text: &str) -> Result<PeDataflow, String> {
     PeDataflow::parse(text)
@@ -51,12 +58,28 @@ pub fn simulate(args: &GemmArgs, overrides: &[String]) -> CliResult<(SummaryRow,
             )));
         }
     }
+    let macs = u128::from(args.m) * u128::from(args.k) * u128::from(args.n);
+    if macs > MAX_GEMM_MACS {
+        return Err(CliError::bad_input(anyhow::anyhow!(
+            "--m × --k × --n = {} × {} × {} = {macs} multiply-accumulates, above the largest GEMM flatsim counts exactly (2^{})",
+            args.m,
+            args.k,
+            args.n,
+            MAX_GEMM_MACS.ilog2()
+        )));
+    }
     let dataflow = args.pe_dataflow.unwrap_or(hw.pe_array.dataflow);
     let shape = GemmShape {
         m: args.m,
         k: args.k,
         n: args.n,
     };
+    let estimate = PeArray::from_config(&hw).timing(shape, dataflow);
+    args.limit.check(
+        &format!("gemm {}x{}x{}", args.m, args.k, args.n),
+        estimate.total_cycles,
+        &format!("{} folds", estimate.folds),
+    )?;
 
     // Drive the cycle-level array; with operands always ready it jumps from
     // start to completion, so even huge GEMMs take no time.
