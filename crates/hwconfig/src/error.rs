@@ -7,8 +7,6 @@ pub enum Origin {
     File { path: String, line: Option<usize> },
     /// A `--set key=value` override on the command line.
     Override,
-    /// Another command-line flag that sets a key (`--seq-len` sets `seq_len`).
-    Flag(String),
 }
 
 impl fmt::Display for Origin {
@@ -20,7 +18,6 @@ impl fmt::Display for Origin {
             } => write!(f, "{path}:{line}"),
             Origin::File { path, line: None } => write!(f, "{path}"),
             Origin::Override => f.write_str("--set"),
-            Origin::Flag(flag) => f.write_str(flag),
         }
     }
 }
