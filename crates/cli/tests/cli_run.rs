@@ -194,6 +194,7 @@ fn dram_command_trace_with_the_cycle_model() {
         "dram",
         "--out",
         &out,
+        "--force",
     ]);
     ok(&flatsim(&args));
     let trace = read(dir.path(), "trace_dram.csv");

@@ -52,6 +52,19 @@ impl Functional {
 
     /// max |O − softmax(Q·Kᵀ)·V| over every batch, head and row, the
     /// reference computed in f64 from the DRAM inputs.
+    /// The largest |O − reference| a correct run may show: f64 rounding
+    /// over the reductions of one output element (d products per score, the
+    /// N-term softmax sum, N weighted values), with a margin of 64 ulps per
+    /// term. A correct run is about 1e-15 off; one wrong element of a
+    /// 64-key row moves O by ~1e-2, far above this.
+    pub fn error_limit(header: &ProgramHeader) -> f64 {
+        let terms = header
+            .dram
+            .by_role(TensorRole::K)
+            .map_or(1, |k| k.dims[2] + k.dims[3]);
+        64.0 * terms as f64 * f64::EPSILON
+    }
+
     pub fn max_abs_error(&self, header: &ProgramHeader) -> f64 {
         let eb = header.element_bytes;
         let (Some(q), Some(k), Some(v), Some(o)) = (

@@ -65,6 +65,27 @@ impl OutArgs {
                 dir.display()
             ))
         })?;
+        remove_previous_outputs(dir)?;
         Ok(Some(dir))
     }
+}
+
+/// Removes the files an earlier flatsim run wrote into `dir` (and the
+/// temporary files of an interrupted one), so none is left stale beside the
+/// new results; other files are kept.
+fn remove_previous_outputs(dir: &Path) -> CliResult {
+    let fail = |e: std::io::Error| {
+        CliError::failure(anyhow::anyhow!(
+            "cannot clear old outputs in {}: {e}",
+            dir.display()
+        ))
+    };
+    for entry in std::fs::read_dir(dir).map_err(fail)? {
+        let entry = entry.map_err(fail)?;
+        let is_file = entry.file_type().map_err(fail)?.is_file();
+        if is_file && crate::output::is_output_file(&entry.file_name().to_string_lossy()) {
+            std::fs::remove_file(entry.path()).map_err(fail)?;
+        }
+    }
+    Ok(())
 }

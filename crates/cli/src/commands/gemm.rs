@@ -48,38 +48,55 @@ pub fn run(args: &GemmArgs, overrides: &[String]) -> CliResult {
     Ok(())
 }
 
+impl GemmArgs {
+    /// The checks of the hardware and the sizes, without simulating.
+    pub fn check_input(&self, overrides: &[String]) -> CliResult {
+        let hw = self.hw.load(overrides)?;
+        self.check_sizes(&hw)
+    }
+
+    fn check_sizes(&self, hw: &hwconfig::HwConfig) -> CliResult {
+        for (flag, value) in [("--m", self.m), ("--k", self.k), ("--n", self.n)] {
+            if value == 0 {
+                return Err(CliError::bad_input(anyhow::anyhow!(
+                    "{flag} must be positive, found 0"
+                )));
+            }
+        }
+        let macs = u128::from(self.m) * u128::from(self.k) * u128::from(self.n);
+        if macs > MAX_GEMM_MACS {
+            return Err(CliError::bad_input(anyhow::anyhow!(
+                "--m × --k × --n = {} × {} × {} = {macs} multiply-accumulates, above the largest GEMM flatsim counts exactly (2^{})",
+                self.m,
+                self.k,
+                self.n,
+                MAX_GEMM_MACS.ilog2()
+            )));
+        }
+        let dataflow = self.pe_dataflow.unwrap_or(hw.pe_array.dataflow);
+        let estimate = PeArray::from_config(hw).timing(self.shape(), dataflow);
+        self.limit.check(
+            &format!("gemm {}x{}x{}", self.m, self.k, self.n),
+            estimate.total_cycles,
+            &format!("{} folds", estimate.folds),
+        )
+    }
+
+    fn shape(&self) -> GemmShape {
+        GemmShape {
+            m: self.m,
+            k: self.k,
+            n: self.n,
+        }
+    }
+}
+
 /// Runs the GEMM: its summary row and a one-line description.
 pub fn simulate(args: &GemmArgs, overrides: &[String]) -> CliResult<(SummaryRow, String)> {
     let hw = args.hw.load(overrides)?;
-    for (flag, value) in [("--m", args.m), ("--k", args.k), ("--n", args.n)] {
-        if value == 0 {
-            return Err(CliError::bad_input(anyhow::anyhow!(
-                "{flag} must be positive, found 0"
-            )));
-        }
-    }
-    let macs = u128::from(args.m) * u128::from(args.k) * u128::from(args.n);
-    if macs > MAX_GEMM_MACS {
-        return Err(CliError::bad_input(anyhow::anyhow!(
-            "--m × --k × --n = {} × {} × {} = {macs} multiply-accumulates, above the largest GEMM flatsim counts exactly (2^{})",
-            args.m,
-            args.k,
-            args.n,
-            MAX_GEMM_MACS.ilog2()
-        )));
-    }
+    args.check_sizes(&hw)?;
     let dataflow = args.pe_dataflow.unwrap_or(hw.pe_array.dataflow);
-    let shape = GemmShape {
-        m: args.m,
-        k: args.k,
-        n: args.n,
-    };
-    let estimate = PeArray::from_config(&hw).timing(shape, dataflow);
-    args.limit.check(
-        &format!("gemm {}x{}x{}", args.m, args.k, args.n),
-        estimate.total_cycles,
-        &format!("{} folds", estimate.folds),
-    )?;
+    let shape = args.shape();
 
     // Drive the cycle-level array; with operands always ready it jumps from
     // start to completion, so even huge GEMMs take no time.
