@@ -35,30 +35,52 @@ impl Var {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Problem {
     pub batch: u64,
+    /// Query heads H.
     pub heads: u64,
+    /// KV heads H_kv (divides H); the tile loop `h` runs over them.
+    pub kv_heads: u64,
+    /// Keys per head (N in prefill, kv_len + query_len in decode).
     pub seq_len: u64,
+    /// Query rows per head (N in prefill, query_len in decode).
+    pub queries: u64,
     pub head_dim: u64,
     pub element_bytes: u64,
 }
 
-/// Which heads a buffer slot or a DRAM slice holds.
+impl Problem {
+    /// Query heads per KV head g.
+    pub fn group(&self) -> u64 {
+        self.heads / self.kv_heads
+    }
+}
+
+/// Which heads a buffer slot or a DRAM slice holds, counted in KV heads:
+/// a K or V buffer (or slice) holds that many heads, a query-side one
+/// (Q, O, scores) the g query heads of each, stacked (head-major), so that
+/// one GEMM serves the whole group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Heads {
-    /// All B·H heads.
+    /// All B·H_kv KV heads.
     All,
-    /// The H heads of batch element `b`.
+    /// The H_kv KV heads of batch element `b`.
     Batch,
-    /// Head `(b, h)`.
+    /// KV head `(b, h)`.
     One,
 }
 
 impl Heads {
-    pub fn count(self, p: &Problem) -> u64 {
+    /// KV heads covered.
+    pub fn kv_count(self, p: &Problem) -> u64 {
         match self {
-            Heads::All => p.batch * p.heads,
-            Heads::Batch => p.heads,
+            Heads::All => p.batch * p.kv_heads,
+            Heads::Batch => p.kv_heads,
             Heads::One => 1,
         }
+    }
+
+    /// Heads held by a buffer or slice: KV heads on the `kv` side, else query heads.
+    pub fn count(self, p: &Problem, kv: bool) -> u64 {
+        self.kv_count(p) * if kv { 1 } else { p.group() }
     }
 }
 
@@ -105,6 +127,13 @@ pub enum Tensor {
     },
 }
 
+impl Tensor {
+    /// Whether the tensor is indexed by KV head (K and V) rather than query head.
+    pub fn kv(self) -> bool {
+        matches!(self, Tensor::K | Tensor::V | Tensor::KeysThenValues { .. })
+    }
+}
+
 /// A tile of a DRAM tensor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Slice {
@@ -140,17 +169,24 @@ pub struct Buffer {
     /// length is an even number of bank words start in different banks
     /// (a GEMM writes one row per array row at once). Never moved by DMA.
     pub row_pad: u64,
+    /// Holds K or V (one copy per KV head, shared by its query heads).
+    pub kv: bool,
 }
 
 impl Buffer {
+    /// Heads one slot holds.
+    pub fn head_count(&self, p: &Problem) -> u64 {
+        self.heads.count(p, self.kv)
+    }
+
     /// Elements of one slot, as FLAT's Table 2 counts them (no padding).
     pub fn slot_elements(&self, p: &Problem) -> u64 {
-        self.heads.count(p) * self.rows.max_len() * self.cols.max_len()
+        self.head_count(p) * self.rows.max_len() * self.cols.max_len()
     }
 
     /// Bytes one slot takes in SRAM, row padding included.
     pub fn slot_bytes_placed(&self, p: &Problem) -> u64 {
-        self.heads.count(p)
+        self.head_count(p)
             * self.rows.max_len()
             * (self.cols.max_len() + self.row_pad)
             * p.element_bytes
@@ -181,8 +217,9 @@ pub struct Store {
     pub slice: Slice,
 }
 
-/// A matrix view of a buffer: the current head's (`per_head`) or all
-/// heads stacked, restricted to `rows` and `cols`.
+/// A matrix view of a buffer: the current KV head's heads (`per_head`:
+/// that head of a K/V buffer, its g query heads stacked in a query-side
+/// one) or all heads stacked, restricted to `rows` and `cols`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Operand {
     pub buf: BufId,
@@ -499,6 +536,15 @@ impl fmt::Display for LoopNest {
             "# B={} H={} N={} d={}, {}-byte elements",
             p.batch, p.heads, p.seq_len, p.head_dim, p.element_bytes
         )?;
+        if p.kv_heads != p.heads || p.queries != p.seq_len {
+            writeln!(
+                f,
+                "# H_kv={} (g={} query heads per KV head), {} queries per head",
+                p.kv_heads,
+                p.group(),
+                p.queries
+            )?;
+        }
         for b in &self.buffers {
             let key: Vec<&str> = self
                 .phases
@@ -524,7 +570,7 @@ impl fmt::Display for LoopNest {
                 "buffer {}: {} slot(s){extra_slots} × {} head(s) × {}×{}{pad}, {} bytes/slot, slot key ({}){} — {}",
                 b.name,
                 b.slots,
-                b.heads.count(p),
+                b.head_count(p),
                 b.rows.max_len(),
                 b.cols.max_len(),
                 b.slot_bytes_placed(p),

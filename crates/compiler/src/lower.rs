@@ -220,13 +220,17 @@ impl<'n> Ctx<'n> {
         (self.key_index(env, b.key_depth) % u64::from(b.slots)) as u32
     }
 
-    /// Head index of the current (b, h) inside a buffer's slot.
-    fn head_in(&self, heads: Heads, env: &Env) -> u64 {
-        match heads {
-            Heads::All => env.get(Var::B) * self.nest.problem.heads + env.get(Var::H),
+    /// Index of the first head of the current KV head (b, h) inside a
+    /// buffer's slot: the KV head itself on the `kv` side, its first query
+    /// head on the query side.
+    fn head_in(&self, heads: Heads, kv: bool, env: &Env) -> u64 {
+        let p = &self.nest.problem;
+        let kv_head = match heads {
+            Heads::All => env.get(Var::B) * p.kv_heads + env.get(Var::H),
             Heads::Batch => env.get(Var::H),
             Heads::One => 0,
-        }
+        };
+        kv_head * if kv { 1 } else { p.group() }
     }
 
     /// The current extent of a buffer dimension.
@@ -245,23 +249,30 @@ impl<'n> Ctx<'n> {
     fn operand(&self, o: &Operand, env: &Env) -> (SramTile, u64, u64) {
         let b = self.nest.buffer(o.buf);
         let eb = self.eb();
-        let max_rows = b.rows.max_len();
+        // Heads lie one current row extent apart (dense for the current,
+        // possibly partial, row tile), so a KV head's query heads stack
+        // into one operand.
+        let head_rows = Self::extent(&b.rows, env);
+        let group = if b.kv { 1 } else { self.nest.problem.group() };
         let (row0, rows) = match o.rows {
-            Span::All(_) if o.per_head => (0, Self::extent(&b.rows, env)),
-            Span::All(_) => (0, b.heads.count(&self.nest.problem) * max_rows),
-            Span::Block(bl) => (bl.start(env), bl.len(env)),
+            Span::All(_) if o.per_head => (0, group * head_rows),
+            Span::All(_) => (0, b.head_count(&self.nest.problem) * head_rows),
+            Span::Block(bl) => {
+                debug_assert!(group == 1 || !o.per_head, "a row block of one head");
+                (bl.start(env), bl.len(env))
+            }
         };
         let (col0, cols) = match o.cols {
             Span::All(_) => (0, Self::extent(&b.cols, env)),
             Span::Block(bl) => (bl.start(env), bl.len(env)),
         };
         let head = if o.per_head {
-            self.head_in(b.heads, env)
+            self.head_in(b.heads, b.kv, env)
         } else {
             0
         };
         let stride = Self::extent(&b.cols, env) + b.row_pad;
-        let offset = ((head * max_rows + row0) * stride + col0) * eb;
+        let offset = ((head * head_rows + row0) * stride + col0) * eb;
         let tile = SramTile {
             at: SramAddr {
                 region: RegionId(o.buf.0 as u32),
@@ -478,7 +489,8 @@ fn lower_transfer(
     let eb = ctx.eb();
     let b = ctx.nest.buffer(buf);
     let (tensor_rows, tensor_cols) = match slice.tensor {
-        Tensor::Scores => (p.seq_len, p.seq_len),
+        Tensor::Scores => (p.queries, p.seq_len),
+        Tensor::Q | Tensor::O => (p.queries, p.head_dim),
         _ => (p.seq_len, p.head_dim),
     };
     let tensor = match slice.tensor {
@@ -494,11 +506,15 @@ fn lower_transfer(
         Tensor::Scores | Tensor::KeysThenValues { .. } => isa::TensorRole::Spill,
     };
     let base = ctx.bases[role as usize];
-    let (head0, nheads) = match slice.heads {
-        Heads::All => (0, p.batch * p.heads),
-        Heads::Batch => (env.get(Var::B) * p.heads, p.heads),
-        Heads::One => (env.get(Var::B) * p.heads + env.get(Var::H), 1),
+    // First DRAM head and heads of the slice: KV heads of K and V, the
+    // covered KV heads' query heads otherwise.
+    let (kv_head0, kv_heads) = match slice.heads {
+        Heads::All => (0, p.batch * p.kv_heads),
+        Heads::Batch => (env.get(Var::B) * p.kv_heads, p.kv_heads),
+        Heads::One => (env.get(Var::B) * p.kv_heads + env.get(Var::H), 1),
     };
+    let per_kv_head = if slice.tensor.kv() { 1 } else { p.group() };
+    let (head0, nheads) = (kv_head0 * per_kv_head, kv_heads * per_kv_head);
     let (mut row0, mut rows) = range(&slice.rows, env);
     let (col0, cols) = range(&slice.cols, env);
     let mut sram_row0 = 0;
@@ -512,7 +528,7 @@ fn lower_transfer(
         }
         (sram_row0, row0, rows) = (lo, row0 + lo, hi - lo);
     }
-    let max_rows = b.rows.max_len();
+    let head_rows = Ctx::extent(&b.rows, buf_env);
     let stride = Ctx::extent(&b.cols, buf_env) + b.row_pad;
     debug_assert_eq!(
         cols, stride,
@@ -524,13 +540,13 @@ fn lower_transfer(
     let sram_at = |head: u64, row: u64| SramAddr {
         region: RegionId(buf.0 as u32),
         slot,
-        offset_bytes: (head * max_rows + row) * stride * eb,
+        offset_bytes: (head * head_rows + row) * stride * eb,
     };
-    let buf_head0 = ctx.head_in(b.heads, env);
+    let buf_head0 = ctx.head_in(b.heads, b.kv, env);
     // Whole rows of consecutive heads are contiguous in DRAM and in the buffer.
     let contiguous = cols == tensor_cols
         && (nheads == 1 || rows == tensor_rows)
-        && (nheads == 1 || max_rows == rows);
+        && (nheads == 1 || head_rows == rows);
     let transfers: Vec<(u64, u64, u64)> = if contiguous {
         vec![(0, rows * nheads, row0)]
     } else {

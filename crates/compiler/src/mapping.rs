@@ -21,7 +21,9 @@ pub(crate) fn problem(hw: &HwConfig, w: &Workload) -> Problem {
     Problem {
         batch: w.batch,
         heads: w.heads,
-        seq_len: w.seq_len,
+        kv_heads: w.kv_heads,
+        seq_len: w.keys(),
+        queries: w.queries(),
         head_dim: w.head_dim,
         element_bytes: hw.core.element_bytes,
     }
@@ -66,12 +68,16 @@ fn floor_pow2(x: u64) -> u64 {
 
 /// Unfused: scores in SRAM when that fits, else in DRAM with the largest
 /// power-of-two softmax row block that fits.
+/// With grouped KV heads the scores always go to DRAM: a row tile of the
+/// group's query heads is not one matrix of the all-heads score buffer.
 fn place_scores(hw: &HwConfig, p: &Problem, mut plan: Plan) -> (Plan, Footprint) {
     plan.scores_in_sram = true;
     plan.softmax_rows = plan.rows;
-    let fp = footprint(hw, p, &plan);
-    if fp.fits() {
-        return (plan, fp);
+    if p.group() == 1 {
+        let fp = footprint(hw, p, &plan);
+        if fp.fits() {
+            return (plan, fp);
+        }
     }
     plan.scores_in_sram = false;
     let mut rows = floor_pow2(plan.rows);

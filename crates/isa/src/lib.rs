@@ -41,6 +41,7 @@ mod instr;
 mod layout;
 mod parse;
 mod program;
+pub mod reference;
 mod region;
 pub mod text;
 pub mod verify;
