@@ -52,30 +52,12 @@ pub fn problem(hw: &HwConfig, w: &Workload) -> ir::Problem {
     mapping::problem(hw, w)
 }
 
-/// Refuses workload features the dataflows do not model yet, so no run
-/// prints a number for a problem it did not simulate.
-fn supported(w: &Workload) -> Result<(), CompileError> {
-    // A causal mask changes nothing when every query sees every key: one new
-    // token in decode, without a window that leaves keys out.
-    let sees_all =
-        w.phase == Phase::Decode && w.queries() == 1 && w.window.is_none_or(|win| win >= w.keys());
-    if w.mask != Mask::None && !sees_all {
-        return Err(CompileError::Flag {
-            flag: "--mask".to_owned(),
-            reason: "causal masks are not compiled yet (except for one new token in decode)"
-                .to_owned(),
-        });
-    }
-    Ok(())
-}
-
 /// The plan the flags ask for (see [`mapping`](crate::rank_plans) for `--mapping auto`).
 pub fn resolve_plan(
     hw: &HwConfig,
     w: &Workload,
     spec: &DataflowSpec,
 ) -> Result<Plan, CompileError> {
-    supported(w)?;
     mapping::resolve(hw, w, spec)
 }
 
@@ -86,7 +68,6 @@ pub fn plan_with_footprint(
     w: &Workload,
     spec: &DataflowSpec,
 ) -> Result<(Plan, Footprint), CompileError> {
-    supported(w)?;
     mapping::candidate(hw, w, spec)
 }
 
@@ -96,7 +77,6 @@ pub fn rank_plans(
     w: &Workload,
     spec: &DataflowSpec,
 ) -> Result<Vec<Ranked>, CompileError> {
-    supported(w)?;
     mapping::rank(hw, w, spec)
 }
 

@@ -24,6 +24,10 @@ pub(crate) fn problem(hw: &HwConfig, w: &Workload) -> Problem {
         kv_heads: w.kv_heads,
         seq_len: w.keys(),
         queries: w.queries(),
+        mask: isa::reference::AttentionMask {
+            causal: w.mask == crate::Mask::Causal,
+            window: w.window,
+        },
         head_dim: w.head_dim,
         element_bytes: hw.core.element_bytes,
     }

@@ -85,6 +85,7 @@ pub fn assemble(nest: LoopNest, regions: RegionTable, sram_capacity_bytes: u64) 
         regions,
         dram: dram_layout(&nest.problem, spills),
         tokens: tokens.tokens.clone(),
+        mask: nest.problem.mask,
     };
     Program::new(header, Arc::new(NestSource { nest, tokens }))
 }

@@ -47,8 +47,8 @@ pub mod text;
 pub mod verify;
 
 pub use instr::{
-    Access, DmaDir, DmaInstr, ElementOps, GemmInstr, Instr, Pattern, PeDataflow, Place, RegionId,
-    SramAddr, SramTile, Sync, TokenId, Unit, VectorInstr, VectorOp, Wait,
+    masked, Access, DmaDir, DmaInstr, ElementOps, GemmInstr, Instr, Pattern, PeDataflow, Place,
+    RegionId, SramAddr, SramTile, Sync, TokenId, Unit, VectorInstr, VectorOp, Wait,
 };
 pub use layout::{DramLayout, DramTensor, TensorRole};
 pub use parse::{parse, ParseError};

@@ -5,7 +5,16 @@
 //! the cache in decode), which is what a causal mask and a window compare
 //! key positions with.
 
-use crate::{ProgramHeader, TensorRole};
+use crate::{masked, ProgramHeader, TensorRole};
+
+/// Which keys each query sees.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AttentionMask {
+    /// Keys at or before the query's position only.
+    pub causal: bool,
+    /// With `causal`: only the `window` latest of them (the query's own included).
+    pub window: Option<u64>,
+}
 
 /// Largest |O − softmax(Q·Kᵀ)·V| over every batch, head, row and column
 /// (scores not scaled, as the ISA's dataflows compute them); infinity when
@@ -24,13 +33,19 @@ pub fn max_abs_error(header: &ProgramHeader, dram: &[f64]) -> f64 {
     let [batch, heads, queries, d] = q.dims;
     let [_, kv_heads, keys, _] = k.dims;
     let group = heads / kv_heads;
+    let offset = keys - queries;
+    let mask = header.mask;
     let mut worst: f64 = 0.0;
     for b in 0..batch {
         for h in 0..heads {
             let kh = h / group;
             for i in 0..queries {
+                // Masked keys score −∞ and weigh exp(−∞) = 0.
                 let scores: Vec<f64> = (0..keys)
                     .map(|j| {
+                        if mask.causal && masked(offset + i, j, mask.window) {
+                            return f64::NEG_INFINITY;
+                        }
                         (0..d)
                             .map(|x| at(q, [b, h, i, x]) * at(k, [b, kh, j, x]))
                             .sum()

@@ -127,9 +127,10 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
         Accumulate::Never,
         plan.l_dataflow,
     ));
+    body.extend(mask(p, sv, rows, keys));
     body.push(when(
         Var::C,
-        Test::Eq(0),
+        Test::First,
         vec![
             vec_op(VectorKind::RowMax, sv, Some(m), None, None),
             vec_op(
@@ -143,7 +144,7 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
     ));
     body.push(when(
         Var::C,
-        Test::Ge(1),
+        Test::Later,
         vec![
             vec_op(VectorKind::RunningMax, sv, Some(m), None, Some(f)),
             vec_op(
@@ -161,7 +162,7 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
         whole(s, n, n),
         whole(v, n, d),
         false,
-        Accumulate::UnlessFirst(Var::C, 0),
+        Accumulate::UnlessFirstOf(Var::C),
         plan.a_dataflow,
     )]));
     // V is read one step late (by the delayed P·V), so its next block is
@@ -169,12 +170,12 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
     body.push(load_v);
     body.push(when(
         Var::C,
-        Test::Ge(1),
+        Test::Later,
         vec![vec_op(VectorKind::Rescale, ov, None, None, Some(f))],
     ));
     body.push(Stmt::Delayed(vec![when(
         Var::C,
-        Test::Eq(chunks - 1),
+        Test::Last,
         vec![
             vec_op(VectorKind::Divide, ov, None, Some(l), None),
             Stmt::Store(Store {
@@ -190,6 +191,6 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
     )]));
     (
         b,
-        vec![Phase::new("flash attention", loops, prologue, body)],
+        vec![Phase::new("flash attention", loops, prologue, body).masked(p, plan.rows, plan.cols)],
     )
 }

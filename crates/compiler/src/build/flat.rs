@@ -128,7 +128,9 @@ pub(super) fn build(p: &Problem, plan: &Plan, sram: &Sram) -> (Buffers, Vec<Phas
     );
     let m = b.add("m", "row maxima", heads, rows, Span::All(1), 1, 0, true);
     let s = b.add("s", "row sums", heads, rows, Span::All(1), 1, 0, true);
-    let softmax = three_pass(stacked(l, n, n), m, s);
+    // The whole rows of a tile are computed; the mask hides what they must not see.
+    let mut softmax = mask(p, stacked(l, n, n), rows, Span::All(n));
+    softmax.extend(three_pass(stacked(l, n, n), m, s));
     let store = Stmt::Store(Store {
         buf: o,
         slice: Slice {
@@ -263,6 +265,7 @@ pub(super) fn build(p: &Problem, plan: &Plan, sram: &Sram) -> (Buffers, Vec<Phas
             prologue,
             body,
             delay_depth,
+            key_range: None,
         }],
     )
 }

@@ -154,6 +154,22 @@ pub(super) fn per_head(heads: Heads, p: &Problem, body: Vec<Stmt>) -> Vec<Stmt> 
     }
 }
 
+/// Masks the scores `x` of a tile of query rows `rows` and keys `keys`
+/// under a causal mask (the lowering emits it only where the mask cuts
+/// into the tile); nothing without one.
+pub(super) fn mask(p: &Problem, x: Operand, rows: Span, keys: Span) -> Vec<Stmt> {
+    if !p.mask.causal {
+        return Vec::new();
+    }
+    vec![Stmt::Vector(VectorStmt {
+        kind: VectorKind::Mask { rows, keys },
+        x,
+        max: None,
+        sum: None,
+        factor: None,
+    })]
+}
+
 /// Three-pass softmax over every row of `l`.
 pub(super) fn three_pass(l: Operand, max: BufId, sum: BufId) -> Vec<Stmt> {
     let v = |kind| {

@@ -113,7 +113,11 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
             "softmax",
             vec![(Var::B, p.batch), (Var::H, p.kv_heads)],
             vec![],
-            three_pass(whole(all, n, n), m, s),
+            [
+                mask(p, whole(all, n, n), Span::All(nq), Span::All(n)),
+                three_pass(whole(all, n, n), m, s),
+            ]
+            .concat(),
         );
         p_operand = tile;
         a_loads = vec![];
@@ -156,6 +160,8 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
         let s = b.add("s", "row sums", one, srows, Span::All(1), 1, 0, true);
         let mut body = vec![load(sr, scores(srows, Span::All(n)), LoadWhen::Next)];
         let prologue = prologue_of(&body);
+        // Skipped tiles left their scores unwritten: mask whole rows.
+        body.extend(mask(p, whole(sr, n, n), srows, Span::All(n)));
         body.extend(three_pass(whole(sr, n, n), m, s));
         body.push(Stmt::Store(Store {
             buf: sr,
@@ -184,12 +190,10 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
         p_operand = whole(pt, n, n);
         a_loads = vec![load(pt, scores(rows, keys), LoadWhen::Next)];
     }
-    phases.push(Phase::new(
-        "scores L = Q·Kᵀ",
-        tiles.clone(),
-        l_prologue,
-        l_body,
-    ));
+    phases.push(
+        Phase::new("scores L = Q·Kᵀ", tiles.clone(), l_prologue, l_body)
+            .masked(p, plan.rows, plan.cols),
+    );
     phases.push(softmax_phase);
 
     // Phase 3: O = P·V, accumulated over key blocks.
@@ -211,12 +215,12 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
         p_operand,
         whole(v, n, d),
         false,
-        Accumulate::UnlessFirst(Var::C, 0),
+        Accumulate::UnlessFirstOf(Var::C),
         plan.a_dataflow,
     ));
     a_body.push(when(
         Var::C,
-        Test::Eq(nc - 1),
+        Test::Last,
         vec![Stmt::Store(Store {
             buf: o,
             slice: Slice {
@@ -227,6 +231,8 @@ pub(super) fn build(p: &Problem, plan: &Plan) -> (Buffers, Vec<Phase>) {
             },
         })],
     ));
-    phases.push(Phase::new("context A = P·V", tiles, a_prologue, a_body));
+    phases.push(
+        Phase::new("context A = P·V", tiles, a_prologue, a_body).masked(p, plan.rows, plan.cols),
+    );
     (b, phases)
 }
