@@ -27,7 +27,7 @@ pub fn load_checked(path: &Path, overrides: &[String]) -> CliResult<HwConfig> {
         CliError::bad_input(anyhow::anyhow!("{}: key `{key}`: {reason}", path.display()))
     };
     if let Err(e) = dram::MemoryModel::from_config(&hw) {
-        return Err(refuse(&e.key, &e.reason));
+        return Err(refuse(e.key, &e.reason));
     }
     let link = sram::SramLinkTiming::of(&hw.sram);
     if let Err(reason) = vector::check_buffer(&hw.vector, hw.core.element_bytes, link) {
