@@ -27,7 +27,9 @@ pub use footprint::{table2_elements, Footprint, TensorBytes};
 pub use mapping::Ranked;
 pub use plan::{Dataflow, DataflowSpec, Gran, Mapping, Plan};
 pub use program::dram_layout;
-pub use workload::{Mask, Phase, Workload, WorkloadFile, WorkloadFlags, BUILTIN_WORKLOADS};
+pub use workload::{
+    Mask, Phase, Workload, WorkloadFile, WorkloadFlags, BUILTIN_WORKLOADS, MAX_ATTENTION_MACS,
+};
 
 use hwconfig::HwConfig;
 

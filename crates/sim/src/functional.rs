@@ -50,6 +50,18 @@ impl Functional {
         self.machine.apply(effect);
     }
 
+    /// The largest |O − reference| a correct run may show: f64 rounding
+    /// over the reductions of one output element (d products per score, the
+    /// N-term softmax sum, N weighted values), with a margin of 64 ulps per
+    /// term. A correct run is about 1e-15 off; one wrong key moves O by far more.
+    pub fn error_limit(header: &ProgramHeader) -> f64 {
+        let terms = header
+            .dram
+            .by_role(TensorRole::K)
+            .map_or(1, |k| k.dims[2] + k.dims[3]);
+        64.0 * terms as f64 * f64::EPSILON
+    }
+
     /// max |O − reference attention| (`isa::reference`).
     pub fn max_abs_error(&self, header: &ProgramHeader) -> f64 {
         isa::reference::max_abs_error(header, &self.machine.dram)

@@ -153,10 +153,17 @@ pub fn run(args: &BenchArgs, overrides: &[String]) -> CliResult {
         let w = Workload::load_with(case.model, &case.workload)?;
         per_case_rss &= reset_peak_rss();
         let (started, cpu_started) = (Instant::now(), cpu_seconds());
-        let outcome = simulate(&hw, &w, &case.spec, AUTO_CANDIDATES, || RunOptions {
-            fast_forward,
-            ..Default::default()
-        })?;
+        let outcome = simulate(
+            &hw,
+            &w,
+            &case.spec,
+            AUTO_CANDIDATES,
+            Default::default(),
+            || RunOptions {
+                fast_forward,
+                ..Default::default()
+            },
+        )?;
         let wall = started.elapsed().as_secs_f64();
         let cpu = cpu_seconds()
             .zip(cpu_started)
