@@ -141,7 +141,6 @@ fn a_missing_sync_token_is_caught() {
     );
 }
 
-<<<<<<< HEAD
 /// Decode of Llama-3-8B (B = 8, 8K cached tokens) on cloud: the cache
 /// streams once, so the run can be no faster than its DRAM bound.
 #[test]
@@ -164,7 +163,8 @@ fn decode_is_no_faster_than_streaming_the_cache() {
         "{} cycles, DRAM bound {bound}",
         report.cycles
     );
-=======
+}
+
 /// One key short in one K tile (its last key keeps the previous tile's
 /// value in SRAM): the tolerance derived from f64 rounding (~1e-12 here)
 /// catches it, while a correct run passes it.
@@ -201,5 +201,4 @@ fn a_tile_one_key_short_fails_the_check() {
         }
         other => panic!("a K tile one key short passed: {other:?}"),
     }
->>>>>>> main
 }
