@@ -265,6 +265,42 @@ fn absolute_path_inputs_are_snapshotted() {
 }
 
 #[test]
+fn sweep_merge_refuses_shards_that_ran_other_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hw.toml"),
+        hwconfig::builtin_preset("edge").unwrap(),
+    )
+    .unwrap();
+    let sweep = dir.path().join("s.toml");
+    std::fs::write(&sweep, "version = 1\ncommand = \"gemm\"\n[base]\nhw = \"hw.toml\"\nk = 8\nn = 8\n[axes]\nm = [4, 8]\n").unwrap();
+    let out = dir.path().join("out");
+    let out_text = out.to_string_lossy().into_owned();
+    ok(&flatsim(&[
+        "sweep",
+        &sweep.to_string_lossy(),
+        "--shard",
+        "0/2",
+        "--out",
+        &out_text,
+    ]));
+    // The study's own copy edited between the shards: shard 1 runs it as it is now.
+    let stored_hw = out.join("inputs/hw.toml");
+    let edited = std::fs::read_to_string(&stored_hw)
+        .unwrap()
+        .replace("rows = 32", "rows = 16");
+    std::fs::write(&stored_hw, edited).unwrap();
+    let stored = out.join("sweep.toml").to_string_lossy().into_owned();
+    ok(&flatsim(&[
+        "sweep", &stored, "--shard", "1/2", "--out", &out_text,
+    ]));
+    refused(
+        &["sweep-merge", &out_text],
+        &["shard 0 ran with other inputs"],
+    );
+}
+
+#[test]
 fn sweep_jobs_are_capped_at_the_machine() {
     let dir = tempfile::tempdir().unwrap();
     let sweep = dir.path().join("s.toml");
