@@ -141,6 +141,30 @@ fn a_missing_sync_token_is_caught() {
     );
 }
 
+/// Decode of Llama-3-8B (B = 8, 8K cached tokens) on cloud: the cache
+/// streams once, so the run can be no faster than its DRAM bound.
+#[test]
+fn decode_is_no_faster_than_streaming_the_cache() {
+    let hw = hw("cloud", &[]);
+    let flags = compiler::WorkloadFlags {
+        batch: Some(8),
+        phase: Some(compiler::Phase::Decode),
+        kv_len: Some(8192),
+        ..Default::default()
+    };
+    let w = Workload::load_with("llama3-8b", &flags).unwrap();
+    let p = program(&hw, &w, &spec(Dataflow::Flash, None, None, None));
+    let report = run(&hw, &p, true, None).unwrap();
+    let bytes = report.dram_read_bytes + report.dram_write_bytes;
+    let bytes_per_cycle = compiler::estimate::dram_bytes_per_s(&hw) / (hw.core.clock_mhz * 1e6);
+    let bound = bytes as f64 / bytes_per_cycle;
+    assert!(
+        report.cycles as f64 >= bound,
+        "{} cycles, DRAM bound {bound}",
+        report.cycles
+    );
+}
+
 /// One key short in one K tile (its last key keeps the previous tile's
 /// value in SRAM): the tolerance derived from f64 rounding (~1e-12 here)
 /// catches it, while a correct run passes it.
