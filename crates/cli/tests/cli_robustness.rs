@@ -628,3 +628,70 @@ fn inputs_that_crashed_before() {
         assert!(matches!(code, Some(0 | 2)), "{sets:?}: {code:?} {text}");
     }
 }
+
+/// A line of a DRAM request or command trace: valid, extreme or garbage.
+fn trace_line(command_trace: bool) -> impl Strategy<Value = String> {
+    let number = prop_oneof![
+        Just("0".to_owned()),
+        (0u64..1 << 40).prop_map(|v| v.to_string()),
+        Just(u64::MAX.to_string()),
+        Just("-1".to_owned()),
+        Just("0xffffffffffffffff".to_owned()),
+        Just("x".to_owned())
+    ];
+    if command_trace {
+        let cmd = prop::sample::select(vec![
+            "ACT", "RD", "WR", "PRE", "PREA", "REF", "REFpb", "NOP", "",
+        ]);
+        (
+            number.clone(),
+            cmd,
+            number.clone(),
+            number.clone(),
+            number.clone(),
+            number.clone(),
+            number.clone(),
+        )
+            .prop_map(|(c, cmd, ch, ra, bg, ba, row)| {
+                format!("{c},{cmd},{ch},{ra},{bg},{ba},{row},")
+            })
+            .boxed()
+    } else {
+        (number, prop::sample::select(vec!["0", "1", "2", ""]))
+            .prop_map(|(addr, w)| format!("{addr},{w}"))
+            .boxed()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: fuzz_cases() / 4,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(19),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Request traces (`flatsim dram`) and command traces (`flatsim dram-check`) of
+    /// any content exit 0, 1 or 2, within 20 s.
+    #[test]
+    fn fuzzed_dram_traces_never_crash_or_hang(
+        requests in prop::collection::vec(trace_line(false), 0..40),
+        commands in prop::collection::vec(trace_line(true), 0..40),
+        hw in prop::sample::select(vec!["edge", "edge-cycle", "cloud-cycle"]),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let request_file = dir.path().join("r.csv");
+        std::fs::write(&request_file, format!("addr,is_write\n{}\n", requests.join("\n"))).unwrap();
+        let command_file = dir.path().join("c.csv");
+        std::fs::write(&command_file, format!("cycle,cmd,channel,rank,bankgroup,bank,row,col\n{}\n", commands.join("\n"))).unwrap();
+        for args in [
+            vec!["dram".to_owned(), "--hw".into(), hw.into(), "--trace".into(), request_file.to_string_lossy().into_owned()],
+            vec!["dram-check".to_owned(), "--hw".into(), hw.into(), "--commands".into(), command_file.to_string_lossy().into_owned()],
+        ] {
+            let (code, text) = run_with_timeout(&args, Duration::from_secs(20))
+                .unwrap_or_else(|| panic!("{args:?} hung"));
+            prop_assert!(matches!(code, Some(0..=2)), "{:?}: exit {:?}: {}", args, code, text);
+            prop_assert!(!text.contains("panicked"), "{:?}: {}", args, text);
+        }
+    }
+}
