@@ -695,3 +695,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn bench_and_the_default_table_check_the_models_too() {
+    refused(
+        &["bench", "--case", "cloud", "--set", "sram.banks=1"],
+        &["cloud: key `vector.lanes`"],
+    );
+    refused(
+        &["--set", "vector.lanes=65536"],
+        &["<built-in edge>: key `vector.lanes`"],
+    );
+}

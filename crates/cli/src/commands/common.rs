@@ -23,17 +23,23 @@ impl HwArgs {
 /// and the vector unit's stream buffers against its lanes and the SRAM lines.
 pub fn load_checked(path: &Path, overrides: &[String]) -> CliResult<HwConfig> {
     let hw = HwConfig::load(path, overrides)?;
+    check_models(&hw, &path.display().to_string())?;
+    Ok(hw)
+}
+
+/// The model checks of [`load_checked`] on a config read from `origin`.
+pub fn check_models(hw: &HwConfig, origin: &str) -> CliResult {
     let refuse = |key: &str, reason: &str| {
-        CliError::bad_input(anyhow::anyhow!("{}: key `{key}`: {reason}", path.display()))
+        CliError::bad_input(anyhow::anyhow!("{origin}: key `{key}`: {reason}"))
     };
-    if let Err(e) = dram::MemoryModel::from_config(&hw) {
+    if let Err(e) = dram::MemoryModel::from_config(hw) {
         return Err(refuse(e.key, &e.reason));
     }
     let link = sram::SramLinkTiming::of(&hw.sram);
     if let Err(reason) = vector::check_buffer(&hw.vector, hw.core.element_bytes, link) {
         return Err(refuse("vector.lanes", &reason));
     }
-    Ok(hw)
+    Ok(())
 }
 
 /// `--out DIR [--force]`.
