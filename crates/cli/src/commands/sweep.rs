@@ -212,6 +212,10 @@ pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
         }
         None => (spec.points().collect(), out_dir.clone()),
     };
+    // An interrupted run of this sweep may have left temporary files.
+    if dir.is_dir() {
+        super::common::remove_files(&dir, |name| crate::output::temporary_of(name).is_some())?;
+    }
     let outcome =
         run_points(&spec, &points, &dir, jobs, true, &runner).map_err(CliError::failure)?;
     say!(

@@ -19,13 +19,7 @@ pub use trace::{CsvTraceSink, PerfettoSink};
 /// or the temporary file of one (`.NAME.PID.tmp`): what `--force` clears
 /// so no earlier run's file is left beside the new ones.
 pub fn is_output_file(name: &str) -> bool {
-    let name = match name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) {
-        Some(temporary) => match temporary.rsplit_once('.') {
-            Some((name, pid)) if pid.bytes().all(|b| b.is_ascii_digit()) => name,
-            _ => return false,
-        },
-        None => name,
-    };
+    let name = temporary_of(name).unwrap_or(name);
     matches!(
         name,
         "summary.csv"
@@ -35,6 +29,18 @@ pub fn is_output_file(name: &str) -> bool {
             | "trace.json"
             | "dram.csv"
     ) || (name.starts_with("trace_") && name.ends_with(".csv"))
+}
+
+/// The file `name` is the temporary of (`.NAME.PID.tmp`, as
+/// [`AtomicFile`] names them), if it is one.
+pub fn temporary_of(name: &str) -> Option<&str> {
+    let temporary = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    match temporary.rsplit_once('.') {
+        Some((name, pid)) if !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(name)
+        }
+        _ => None,
+    }
 }
 
 /// A CSV document (header, unless empty, then rows) as bytes, numbers already formatted.
