@@ -163,7 +163,10 @@ pub enum Span {
     /// The keys row tile `r` of `rows` query rows per head sees under a
     /// causal mask, from its first query's earliest key to its last query
     /// (all `keys` without a mask): [`Problem::visible_keys`].
-    Visible { rows: u64, keys: u64 },
+    Visible {
+        rows: u64,
+        keys: u64,
+    },
 }
 
 impl Span {
