@@ -120,7 +120,7 @@ pub fn run(args: &BenchArgs, overrides: &[String]) -> CliResult {
         let w = Workload::load("bert", Some(1), Some(case.seq_len))?;
         per_case_rss &= reset_peak_rss();
         let (started, cpu_started) = (Instant::now(), cpu_seconds());
-        let outcome = simulate(&hw, &w, &case.spec, AUTO_CANDIDATES, || RunOptions {
+        let outcome = simulate(&hw, &w, &case.spec, AUTO_CANDIDATES, None, || RunOptions {
             fast_forward,
             ..Default::default()
         })?;

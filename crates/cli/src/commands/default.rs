@@ -41,7 +41,7 @@ pub fn run(overrides: &[String]) -> CliResult {
     ];
     let mut outcomes: Vec<Outcome> = Vec::new();
     for spec in &specs {
-        outcomes.push(simulate(&hw, &w, spec, CANDIDATES, || RunOptions {
+        outcomes.push(simulate(&hw, &w, spec, CANDIDATES, None, || RunOptions {
             fast_forward: true,
             ..Default::default()
         })?);

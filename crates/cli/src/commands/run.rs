@@ -6,8 +6,8 @@ use super::common::{HwArgs, OutArgs};
 use super::compile::{DataflowArgs, WorkloadArgs};
 use crate::error::{CliError, CliResult};
 use crate::output::{
-    self, AtomicFile, CsvCommandSink, CsvTraceSink, PerfettoSink, SharedCommandSink, SummaryRow,
-    SUMMARY_COLUMNS,
+    self, AtomicFile, CsvCommandSink, CsvTraceSink, PerfettoSink, SharedCommandSink,
+    SharedTimeline, SummaryRow, TimelineCsv, SUMMARY_COLUMNS,
 };
 use compiler::{DataflowSpec, Mapping, Plan, Workload};
 use hwconfig::HwConfig;
@@ -68,6 +68,8 @@ pub struct Outcome {
     pub report: RunReport,
     /// With `--mapping auto`: every plan simulated.
     pub tried: Vec<TriedPlan>,
+    /// The plan's timeline, written and not yet committed.
+    pub timeline: Option<TimelineCsv>,
 }
 
 /// A candidate plan of `--mapping auto` and how far it was simulated.
@@ -85,11 +87,14 @@ fn bad(err: impl Into<anyhow::Error>) -> CliError {
 }
 
 /// Simulates `spec` on `w`; with auto mapping, the best `candidates` plans.
+/// With `timeline`, each plan streams its epochs to a temporary file for
+/// that path, and the outcome keeps the chosen plan's.
 pub fn simulate(
     hw: &HwConfig,
     w: &Workload,
     spec: &DataflowSpec,
     candidates: usize,
+    timeline: Option<&Path>,
     mut options: impl FnMut() -> RunOptions<'static>,
 ) -> CliResult<Outcome> {
     let plans: Vec<Plan> = match spec.mapping {
@@ -113,15 +118,27 @@ pub fn simulate(
     };
     let mut best: Option<Outcome> = None;
     let mut tried = Vec::new();
-    for plan in plans {
+    for (number, plan) in plans.into_iter().enumerate() {
         let program = compiler::compile(hw, w, &plan).map_err(bad)?;
         // A later plan is kept only if strictly faster, so its run can stop
         // once it has taken as long as the best one.
-        let run_options = RunOptions {
+        let mut run_options = RunOptions {
             give_up_after: best.as_ref().map(|b| b.report.cycles),
             ..options()
         };
-        let report = match sim::simulate(hw, &program, run_options) {
+        let epochs = timeline
+            .map(|path| TimelineCsv::create(path, number).map(SharedTimeline::new))
+            .transpose()
+            .map_err(CliError::failure)?;
+        run_options.timeline = epochs
+            .clone()
+            .map(|e| Box::new(e) as Box<dyn sim::EpochSink + Send>);
+        let result = sim::simulate(hw, &program, run_options);
+        let epochs = epochs
+            .map(SharedTimeline::into_inner)
+            .transpose()
+            .map_err(CliError::failure)?;
+        let report = match result {
             Err(sim::SimError::GaveUp { cycle, .. }) => {
                 tried.push(TriedPlan {
                     label: plan.label(),
@@ -145,6 +162,7 @@ pub fn simulate(
                 plan,
                 report,
                 tried: Vec::new(),
+                timeline: epochs,
             });
         }
     }
@@ -212,13 +230,18 @@ pub fn summary_for_sweep(args: &RunArgs, overrides: &[String]) -> CliResult<Summ
     let w = args.workload.load()?;
     let fast_forward = !args.no_fast_forward;
     let functional_seed = args.functional.then_some(args.seed);
-    let outcome = simulate(&hw, &w, &args.dataflow.spec(), args.candidates, || {
-        RunOptions {
+    let outcome = simulate(
+        &hw,
+        &w,
+        &args.dataflow.spec(),
+        args.candidates,
+        None,
+        || RunOptions {
             fast_forward,
             functional_seed,
             ..Default::default()
-        }
-    })?;
+        },
+    )?;
     Ok(summary_row(&hw, &w, &outcome))
 }
 
@@ -265,7 +288,7 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
     let fast_forward = !args.no_fast_forward;
     let functional_seed = args.functional.then_some(args.seed);
     let epoch_cycles = Some(args.epoch_cycles);
-    let outcome = if tracing {
+    let mut outcome = if tracing {
         // Traced runs simulate one plan (the resolved one, or the best by estimate).
         let dir = out_dir.expect("checked above");
         let mut perfetto = if args.perfetto {
@@ -306,10 +329,14 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
         let dram_commands = commands
             .clone()
             .map(|c| Box::new(SharedCommandSink(c)) as Box<dyn dram::spec::CommandSink + Send>);
+        let epochs = SharedTimeline::new(
+            TimelineCsv::create(&dir.join("timeline.csv"), 0).map_err(CliError::failure)?,
+        );
         let options = RunOptions {
             fast_forward,
             functional_seed,
             epoch_cycles,
+            timeline: Some(Box::new(epochs.clone())),
             trace: Some(&mut fanout),
             progress: Some(&mut progress),
             dram_commands,
@@ -339,19 +366,24 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
             plan,
             report,
             tried: Vec::new(),
+            timeline: Some(epochs.into_inner().map_err(CliError::failure)?),
         }
     } else {
-        simulate(&hw, &w, &spec, args.candidates, || RunOptions {
-            fast_forward,
-            functional_seed,
-            epoch_cycles,
-            ..Default::default()
+        let timeline = out_dir.map(|dir| dir.join("timeline.csv"));
+        simulate(&hw, &w, &spec, args.candidates, timeline.as_deref(), || {
+            RunOptions {
+                fast_forward,
+                functional_seed,
+                epoch_cycles,
+                ..Default::default()
+            }
         })?
     };
 
     print_outcome(&hw, &w, &outcome);
     if let Some(dir) = out_dir {
-        write_outputs(dir, &hw, &w, &outcome).map_err(CliError::failure)?;
+        let timeline = outcome.timeline.take();
+        write_outputs(dir, &hw, &w, &outcome, timeline).map_err(CliError::failure)?;
     }
     Ok(())
 }
@@ -414,16 +446,13 @@ fn print_outcome(hw: &HwConfig, w: &Workload, outcome: &Outcome) {
     );
 }
 
-pub const TIMELINE_COLUMNS: &[&str] = &[
-    "cycle_start",
-    "cycle_end",
-    "pe_util",
-    "vector_util",
-    "dram_bw_util",
-    "sram_bytes_live",
-];
-
-fn write_outputs(dir: &Path, hw: &HwConfig, w: &Workload, outcome: &Outcome) -> anyhow::Result<()> {
+fn write_outputs(
+    dir: &Path,
+    hw: &HwConfig,
+    w: &Workload,
+    outcome: &Outcome,
+    timeline: Option<TimelineCsv>,
+) -> anyhow::Result<()> {
     let r = &outcome.report;
     let summary = summary_row(hw, w, outcome);
     output::write_atomic(
@@ -434,24 +463,9 @@ fn write_outputs(dir: &Path, hw: &HwConfig, w: &Workload, outcome: &Outcome) -> 
         r.units.iter().map(|u| (u.name, u.stats.clone())).collect();
     units.push(("energy", r.energy_stats()));
     output::write_atomic(&dir.join("stats.csv"), &output::stats_csv(&units)?)?;
-    let rows: Vec<Vec<String>> = r
-        .timeline
-        .iter()
-        .map(|e| {
-            vec![
-                e.cycle_start.to_string(),
-                e.cycle_end.to_string(),
-                output::number(e.pe_util),
-                output::number(e.vector_util),
-                output::number(e.dram_bw_util),
-                e.sram_bytes_live.to_string(),
-            ]
-        })
-        .collect();
-    output::write_atomic(
-        &dir.join("timeline.csv"),
-        &output::csv_bytes(TIMELINE_COLUMNS, &rows)?,
-    )?;
+    if let Some(timeline) = timeline {
+        timeline.commit()?;
+    }
     let mut config = AtomicFile::create(&dir.join("config.resolved.toml"))?;
     config.write_all(hw.to_toml_string().as_bytes())?;
     config.commit()

@@ -6,6 +6,7 @@ mod stats;
 #[macro_use]
 mod stdout;
 mod summary;
+mod timeline;
 mod trace;
 
 pub use atomic::{write_atomic, AtomicFile};
@@ -13,6 +14,7 @@ pub use commands::{CsvCommandSink, SharedCommandSink};
 pub use stats::stats_csv;
 pub use stdout::print_until_closed;
 pub use summary::{SummaryRow, SUMMARY_COLUMNS};
+pub use timeline::{SharedTimeline, TimelineCsv};
 pub use trace::{CsvTraceSink, PerfettoSink};
 
 /// A CSV document (header, unless empty, then rows) as bytes, numbers already formatted.
