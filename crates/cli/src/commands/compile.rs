@@ -3,26 +3,68 @@
 
 use super::common::HwArgs;
 use crate::error::{CliError, CliResult};
-use compiler::{Dataflow, DataflowSpec, Gran, Mapping, Workload};
+use compiler::{Dataflow, DataflowSpec, Gran, Mapping, Mask, Phase, Workload, WorkloadFlags};
 use std::io::Write;
 
-/// `--workload NAME|FILE [--batch B] [--seq-len N]` (shared with `run`).
+/// `--workload NAME|FILE [--batch B] [--seq-len N] [--kv-heads] [--mask]
+/// [--window] [--phase] [--query-len] [--kv-len]` (shared with `run`).
 #[derive(Debug, clap::Args)]
 pub struct WorkloadArgs {
-    /// Workload: a built-in name (bert, trxl, t5, xlm) or a TOML file
+    /// Workload: a built-in name (bert, trxl, t5, xlm, llama3-8b, llama3-70b, mistral-7b, qwen2-7b), a TOML file or a Hugging Face config.json
     #[arg(long, value_name = "NAME|FILE")]
     pub workload: String,
     /// Batch B (overrides the file; default 1)
     #[arg(long)]
     pub batch: Option<u64>,
-    /// Sequence length N (overrides the file)
+    /// Sequence length N in prefill (overrides the file)
     #[arg(long)]
     pub seq_len: Option<u64>,
+    /// KV heads; must divide the heads (default: the file's, else heads; 1 is MQA)
+    #[arg(long)]
+    pub kv_heads: Option<u64>,
+    /// none | causal (default: the file's)
+    #[arg(long, value_parser = |s: &str| Mask::parse(s))]
+    pub mask: Option<Mask>,
+    /// Sliding window in tokens, with --mask causal; `none` for unlimited
+    #[arg(long, value_name = "TOKENS|none", value_parser = parse_window)]
+    pub window: Option<Window>,
+    /// prefill | decode (default: the file's, else prefill)
+    #[arg(long, value_parser = |s: &str| Phase::parse(s))]
+    pub phase: Option<Phase>,
+    /// New tokens per sequence in decode (default 1)
+    #[arg(long)]
+    pub query_len: Option<u64>,
+    /// Cached tokens per sequence in decode (required there)
+    #[arg(long)]
+    pub kv_len: Option<u64>,
+}
+
+/// `--window`: a token count, or unlimited.
+#[derive(Debug, Clone, Copy)]
+pub struct Window(Option<u64>);
+
+fn parse_window(text: &str) -> Result<Window, String> {
+    if text == "none" {
+        return Ok(Window(None));
+    }
+    text.parse()
+        .map(|w| Window(Some(w)))
+        .map_err(|_| format!("expected a number of tokens or `none`, found `{text}`"))
 }
 
 impl WorkloadArgs {
     pub fn load(&self) -> CliResult<Workload> {
-        Ok(Workload::load(&self.workload, self.batch, self.seq_len)?)
+        let flags = WorkloadFlags {
+            batch: self.batch,
+            seq_len: self.seq_len,
+            kv_heads: self.kv_heads,
+            mask: self.mask,
+            window: self.window.map(|w| w.0),
+            phase: self.phase,
+            query_len: self.query_len,
+            kv_len: self.kv_len,
+        };
+        Ok(Workload::load_with(&self.workload, &flags)?)
     }
 }
 
