@@ -225,21 +225,25 @@ fn perfetto_and_csv_traces() {
 #[test]
 fn dram_command_trace_with_the_cycle_model() {
     let dir = tempfile::tempdir().unwrap();
-    ok(&run_into(
-        dir.path(),
-        &[
-            "--dataflow",
-            "flash",
-            "--rows",
-            "16",
-            "--cols",
-            "32",
-            "--set",
-            "dram.model=cycle",
-            "--trace",
-            "dram",
-        ],
-    ));
+    let out = dir.path().to_string_lossy().into_owned();
+    let mut args: Vec<&str> = TINY_RUN
+        .iter()
+        .map(|&a| if a == "edge" { "edge-cycle" } else { a })
+        .collect();
+    args.extend_from_slice(&[
+        "--dataflow",
+        "flash",
+        "--rows",
+        "16",
+        "--cols",
+        "32",
+        "--trace",
+        "dram",
+        "--out",
+        &out,
+        "--force",
+    ]);
+    ok(&flatsim(&args));
     let trace = read(dir.path(), "trace_dram.csv");
     assert!(trace.starts_with("cycle,cmd,channel,rank,bankgroup,bank,row,col\n"));
     let commands: Vec<&str> = trace

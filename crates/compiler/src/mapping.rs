@@ -21,7 +21,13 @@ pub(crate) fn problem(hw: &HwConfig, w: &Workload) -> Problem {
     Problem {
         batch: w.batch,
         heads: w.heads,
-        seq_len: w.seq_len,
+        kv_heads: w.kv_heads,
+        seq_len: w.keys(),
+        queries: w.queries(),
+        mask: isa::reference::AttentionMask {
+            causal: w.mask == crate::Mask::Causal,
+            window: w.window,
+        },
         head_dim: w.head_dim,
         element_bytes: hw.core.element_bytes,
     }
@@ -66,12 +72,16 @@ fn floor_pow2(x: u64) -> u64 {
 
 /// Unfused: scores in SRAM when that fits, else in DRAM with the largest
 /// power-of-two softmax row block that fits.
+/// With grouped KV heads the scores always go to DRAM: a row tile of the
+/// group's query heads is not one matrix of the all-heads score buffer.
 fn place_scores(hw: &HwConfig, p: &Problem, mut plan: Plan) -> (Plan, Footprint) {
     plan.scores_in_sram = true;
     plan.softmax_rows = plan.rows;
-    let fp = footprint(hw, p, &plan);
-    if fp.fits() {
-        return (plan, fp);
+    if p.group() == 1 {
+        let fp = footprint(hw, p, &plan);
+        if fp.fits() {
+            return (plan, fp);
+        }
     }
     plan.scores_in_sram = false;
     let mut rows = floor_pow2(plan.rows);
@@ -191,13 +201,23 @@ pub fn candidate(
 ) -> Result<(Plan, Footprint), CompileError> {
     check_flags(spec)?;
     let p = problem(hw, w);
-    Ok(finish(
-        hw,
-        &p,
-        base_plan(hw, &p, spec),
-        spec.spill || w.spill,
-        spec.cols,
-    ))
+    Ok(fixed(hw, &p, spec, spec.spill || w.spill))
+}
+
+/// The fixed plan of the flags and defaults. With grouped KV heads a row
+/// tile stacks the g query heads of its KV head, so when the default R
+/// (the PE rows) does not fit, it is halved until it does.
+fn fixed(hw: &HwConfig, p: &Problem, spec: &DataflowSpec, allow_spill: bool) -> (Plan, Footprint) {
+    let mut base = base_plan(hw, p, spec);
+    loop {
+        let (plan, fp) = finish(hw, p, base, allow_spill, spec.cols);
+        let row_tiled = plan.gran.is_none_or(|g| g == Gran::R);
+        if fp.fits() || p.group() == 1 || spec.rows.is_some() || !row_tiled || base.rows == 1 {
+            return (plan, fp);
+        }
+        base.rows /= 2;
+        base.softmax_rows = base.rows;
+    }
 }
 
 /// The plan to compile: the flags and defaults (`--mapping` fixed) or the
@@ -209,7 +229,7 @@ pub fn resolve(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Plan,
     let allow_spill = spec.spill || w.spill;
     match spec.mapping {
         Mapping::Fixed => {
-            let (plan, fp) = finish(hw, &p, base_plan(hw, &p, spec), allow_spill, spec.cols);
+            let (plan, fp) = fixed(hw, &p, spec, allow_spill);
             if fp.fits() {
                 Ok(plan)
             } else {

@@ -24,7 +24,6 @@ mod report;
 mod tokens;
 mod translate;
 
-pub use machine::MAX_ABS_ERROR;
 pub use memory::MemoryModel;
 pub use pe_unit::{LOOKAHEAD_FOLDS, MAX_PENDING_WRITE_FOLDS};
 pub use report::{Energy, Epoch, EpochSink, RunReport, UnitReport};

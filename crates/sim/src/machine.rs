@@ -14,9 +14,6 @@ use simkit::{account_stats, Component, Cycle, StallReason, TraceEvent};
 use std::collections::VecDeque;
 use std::iter::Peekable;
 
-/// Above this max |O − reference| a functional run fails.
-pub const MAX_ABS_ERROR: f64 = 1e-3;
-
 /// How often (in simulated cycles) the progress callback is called at most.
 const PROGRESS_EVERY_CYCLES: Cycle = 1 << 20;
 
@@ -518,12 +515,10 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             .as_ref()
             .map(|f| f.max_abs_error(self.header));
         if let Some(error) = max_abs_error {
+            let limit = crate::functional::Functional::error_limit(self.header);
             // NaN fails too.
-            if error.is_nan() || error > MAX_ABS_ERROR {
-                return Err(SimError::Functional {
-                    error,
-                    limit: MAX_ABS_ERROR,
-                });
+            if error.is_nan() || error > limit {
+                return Err(SimError::Functional { error, limit });
             }
         }
         let pes = (self.hw.pe_array.rows * self.hw.pe_array.cols) as f64;

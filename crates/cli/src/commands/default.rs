@@ -41,10 +41,18 @@ pub fn run(overrides: &[String]) -> CliResult {
     ];
     let mut outcomes: Vec<Outcome> = Vec::new();
     for spec in &specs {
-        outcomes.push(simulate(&hw, &w, spec, CANDIDATES, None, || RunOptions {
-            fast_forward: true,
-            ..Default::default()
-        })?);
+        outcomes.push(simulate(
+            &hw,
+            &w,
+            spec,
+            CANDIDATES,
+            None,
+            Default::default(),
+            || RunOptions {
+                fast_forward: true,
+                ..Default::default()
+            },
+        )?);
     }
     let baseline = outcomes[0].report.cycles as f64;
     let plan_width = outcomes

@@ -4,6 +4,7 @@
 
 use super::common::{HwArgs, OutArgs};
 use super::compile::{DataflowArgs, WorkloadArgs};
+use super::work::WorkLimitArgs;
 use crate::error::{CliError, CliResult};
 use crate::output::{
     self, AtomicFile, CsvCommandSink, CsvTraceSink, PerfettoSink, SharedCommandSink,
@@ -47,6 +48,8 @@ pub struct RunArgs {
     pub candidates: usize,
     #[command(flatten)]
     pub out: OutArgs,
+    #[command(flatten)]
+    pub limit: WorkLimitArgs,
     /// Per-event CSV traces of these units into --out: pe, dma, vector (one row per instruction), dram (every DRAM command; cycle model)
     #[arg(long, value_delimiter = ',', value_name = "UNITS")]
     pub trace: Vec<String>,
@@ -87,14 +90,17 @@ fn bad(err: impl Into<anyhow::Error>) -> CliError {
 }
 
 /// Simulates `spec` on `w`; with auto mapping, the best `candidates` plans.
-/// With `timeline`, each plan streams its epochs to a temporary file for
-/// that path, and the outcome keeps the chosen plan's.
+/// A plan whose estimate exceeds `limit` is refused before it runs, and a run
+/// that passes the limit is stopped. With `timeline`, each plan streams its
+/// epochs to a temporary file for that path, and the outcome keeps the
+/// chosen plan's.
 pub fn simulate(
     hw: &HwConfig,
     w: &Workload,
     spec: &DataflowSpec,
     candidates: usize,
     timeline: Option<&Path>,
+    limit: WorkLimitArgs,
     mut options: impl FnMut() -> RunOptions<'static>,
 ) -> CliResult<Outcome> {
     let plans: Vec<Plan> = match spec.mapping {
@@ -119,26 +125,40 @@ pub fn simulate(
     let mut best: Option<Outcome> = None;
     let mut tried = Vec::new();
     for (number, plan) in plans.into_iter().enumerate() {
+        let estimate_cycles = limit.check_plan(hw, w, &plan)?;
         let program = compiler::compile(hw, w, &plan).map_err(bad)?;
         // A later plan is kept only if strictly faster, so its run can stop
         // once it has taken as long as the best one.
-        let mut run_options = RunOptions {
-            give_up_after: best.as_ref().map(|b| b.report.cycles),
-            ..options()
-        };
+        let best_cycles = best.as_ref().map(|b| b.report.cycles);
+        let mut progress = progress_reporter(estimate_cycles);
+        let base = options();
         let epochs = timeline
             .map(|path| TimelineCsv::create(path, number).map(SharedTimeline::new))
             .transpose()
             .map_err(CliError::failure)?;
-        run_options.timeline = epochs
-            .clone()
-            .map(|e| Box::new(e) as Box<dyn sim::EpochSink + Send>);
+        let run_options = RunOptions {
+            fast_forward: base.fast_forward,
+            functional_seed: base.functional_seed,
+            epoch_cycles: base.epoch_cycles,
+            timeline: epochs
+                .clone()
+                .map(|e| Box::new(e) as Box<dyn sim::EpochSink + Send>),
+            trace: base.trace.map(|t| t as &mut dyn TraceSink),
+            dram_commands: base.dram_commands,
+            progress: Some(&mut progress),
+            give_up_after: Some(best_cycles.map_or(limit.max_cycles, |b| b.min(limit.max_cycles))),
+        };
         let result = sim::simulate(hw, &program, run_options);
         let epochs = epochs
             .map(SharedTimeline::into_inner)
             .transpose()
             .map_err(CliError::failure)?;
         let report = match result {
+            Err(sim::SimError::GaveUp { cycle, limit: at })
+                if at == limit.max_cycles && best_cycles.is_none_or(|b| b > at) =>
+            {
+                return Err(limit.passed(&plan, cycle));
+            }
             Err(sim::SimError::GaveUp { cycle, .. }) => {
                 tried.push(TriedPlan {
                     label: plan.label(),
@@ -218,11 +238,11 @@ pub fn summary_row(hw: &HwConfig, w: &Workload, outcome: &Outcome) -> SummaryRow
     }
 }
 
-/// A progress callback: a spinner of simulated cycles on a terminal, shown
-/// once a run has taken more than a second.
-fn progress_reporter() -> impl FnMut(simkit::Cycle) {
+/// A progress callback: a bar of simulated cycles against the estimate on
+/// a terminal, shown once a run has taken more than a second.
+fn progress_reporter(estimate_cycles: u64) -> impl FnMut(simkit::Cycle) {
     let started = std::time::Instant::now();
-    let bar = crate::progress::spinner("simulated cycles");
+    let bar = crate::progress::bar(estimate_cycles, "simulated cycles (estimated)", true);
     move |cycle| {
         if started.elapsed().as_secs_f64() > 1.0 {
             bar.set_position(cycle);
@@ -242,6 +262,7 @@ pub fn summary_for_sweep(args: &RunArgs, overrides: &[String]) -> CliResult<Summ
         &args.dataflow.spec(),
         args.candidates,
         None,
+        args.limit,
         || RunOptions {
             fast_forward,
             functional_seed,
@@ -330,8 +351,9 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
             fanout.sinks.push(c);
         }
         let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
+        let estimate_cycles = args.limit.check_plan(&hw, &w, &plan)?;
         let program = compiler::compile(&hw, &w, &plan).map_err(bad)?;
-        let mut progress = progress_reporter();
+        let mut progress = progress_reporter(estimate_cycles);
         let dram_commands = commands
             .clone()
             .map(|c| Box::new(SharedCommandSink(c)) as Box<dyn dram::spec::CommandSink + Send>);
@@ -346,9 +368,14 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
             trace: Some(&mut fanout),
             progress: Some(&mut progress),
             dram_commands,
-            give_up_after: None,
+            give_up_after: Some(args.limit.max_cycles),
         };
-        let report = sim::simulate(&hw, &program, options).map_err(CliError::failure)?;
+        let report = match sim::simulate(&hw, &program, options) {
+            Err(sim::SimError::GaveUp { cycle, .. }) => {
+                return Err(args.limit.passed(&plan, cycle))
+            }
+            result => result.map_err(CliError::failure)?,
+        };
         drop(fanout);
         if let Some(commands) = commands {
             // The simulator (and with it the sink's other handle) is gone now.
@@ -376,14 +403,20 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
         }
     } else {
         let timeline = out_dir.map(|dir| dir.join("timeline.csv"));
-        simulate(&hw, &w, &spec, args.candidates, timeline.as_deref(), || {
-            RunOptions {
+        simulate(
+            &hw,
+            &w,
+            &spec,
+            args.candidates,
+            timeline.as_deref(),
+            args.limit,
+            || RunOptions {
                 fast_forward,
                 functional_seed,
                 epoch_cycles,
                 ..Default::default()
-            }
-        })?
+            },
+        )?
     };
 
     print_outcome(&hw, &w, &outcome);

@@ -33,8 +33,10 @@ pub fn store(sweep_path: &Path, out_dir: &Path, overrides: &[String]) -> Result<
         let Some(name) = value.as_str() else {
             return Ok(());
         };
+        // An absolute path is copied like a relative one (join keeps it
+        // as is): the study must not change when the original is edited.
         let source = base_dir.join(name);
-        if Path::new(name).is_absolute() || !source.is_file() {
+        if !source.is_file() {
             return Ok(());
         }
         let stored_name = format!("{INPUTS_DIR}/{}", name.replace(['/', '\\'], "_"));
