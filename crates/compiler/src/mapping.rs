@@ -315,6 +315,9 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
     let n = p.seq_len;
     let allow_spill = spec.spill || w.spill;
     let fixed_or = |flag: Option<u64>, range: Vec<u64>| flag.map_or(range, |v| vec![v.min(n)]);
+    // Row tiles: up to the query rows (decode has few), and down to 16
+    // rows of stacked query heads (a group of g heads stacks g·R rows).
+    let (nq, min_rows) = (p.queries, (16 / p.group()).max(1));
     let mut tilings: Vec<Plan> = Vec::new();
     let base = base_plan(hw, &p, spec);
     match spec.dataflow {
@@ -348,7 +351,7 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
                         let rows = match (gran, spec.rows) {
                             (Gran::R, Some(r)) => vec![r.min(n)],
                             (Gran::R, None) => {
-                                let mut rows = fine_sizes(16, n);
+                                let mut rows = fine_sizes(min_rows, nq);
                                 rows.extend(largest_fitting_rows(hw, &p, &shape));
                                 rows.sort_unstable();
                                 rows.dedup();
@@ -362,7 +365,7 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
             }
         }
         Dataflow::Flash | Dataflow::Unfused => {
-            for r in fixed_or(spec.rows, sizes(16, n.min(1024))) {
+            for r in fixed_or(spec.rows, sizes(min_rows, nq.min(1024))) {
                 for c in fixed_or(spec.cols, sizes(16, n.min(4096))) {
                     tilings.push(Plan {
                         rows: r,

@@ -150,6 +150,7 @@ pub fn run(args: &BenchArgs, overrides: &[String]) -> CliResult {
             hwconfig::builtin_preset(case.hw).unwrap_or_default(),
             overrides,
         )?;
+        super::common::check_models(&hw, case.hw)?;
         let w = Workload::load_with(case.model, &case.workload)?;
         per_case_rss &= reset_peak_rss();
         let (started, cpu_started) = (Instant::now(), cpu_seconds());

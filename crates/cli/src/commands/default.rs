@@ -16,6 +16,7 @@ pub fn run(overrides: &[String]) -> CliResult {
         hwconfig::builtin_preset("edge").unwrap_or_default(),
         overrides,
     )?;
+    super::common::check_models(&hw, "<built-in edge>")?;
     let w = Workload::load("bert", Some(1), Some(4096))?;
     say!(
         "flatsim: {} ({}x{} PEs, {} KiB SRAM), {} B={} H={} N={} d={}\n",

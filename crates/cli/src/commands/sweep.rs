@@ -206,10 +206,16 @@ pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
     let (points, dir) = match args.shard {
         Some(shard) => {
             shard.record_count(&out_dir).map_err(CliError::bad_input)?;
-            (shard.points(&spec), shard.dir(&out_dir))
+            let dir = shard.dir(&out_dir);
+            record_inputs(&out_dir, &dir)?;
+            (shard.points(&spec), dir)
         }
         None => (spec.points().collect(), out_dir.clone()),
     };
+    // An interrupted run of this sweep may have left temporary files.
+    if dir.is_dir() {
+        super::common::remove_files(&dir, |name| crate::output::temporary_of(name).is_some())?;
+    }
     let outcome =
         run_points(&spec, &points, &dir, jobs, true, &runner).map_err(CliError::failure)?;
     say!(
@@ -228,6 +234,22 @@ pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
         )));
     }
     Ok(())
+}
+
+/// Writes the study's input fingerprint into the shard's directory.
+fn record_inputs(out_dir: &std::path::Path, shard_dir: &std::path::Path) -> CliResult {
+    let fingerprint = stored::fingerprint(out_dir).map_err(CliError::failure)?;
+    std::fs::create_dir_all(shard_dir).map_err(|e| {
+        CliError::failure(anyhow::anyhow!(
+            "cannot create {}: {e}",
+            shard_dir.display()
+        ))
+    })?;
+    crate::output::write_atomic(
+        &shard_dir.join(stored::SHARD_INPUTS_FILE),
+        format!("{fingerprint}\n").as_bytes(),
+    )
+    .map_err(CliError::failure)
 }
 
 fn write_slurm_job(args: &SweepArgs, spec: &SweepSpec, out_dir: &std::path::Path) -> CliResult {

@@ -18,21 +18,10 @@ pub use timeline::{SharedTimeline, TimelineCsv};
 pub use trace::{CsvTraceSink, PerfettoSink};
 
 /// Whether `name` is a file some flatsim command writes into `--out DIR`,
-/// or the temporary file of one (`.NAME.PID.tmp`, `.NAME.PID.NUMBER.tmp`): what `--force` clears
+/// or the temporary file of one (see [`temporary_of`]): what `--force` clears
 /// so no earlier run's file is left beside the new ones.
 pub fn is_output_file(name: &str) -> bool {
-    let is_number = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
-    let name = match name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) {
-        Some(temporary) => match temporary.rsplit_once('.') {
-            // A candidate plan's timeline adds its number after the pid.
-            Some((rest, n)) if is_number(n) => match rest.rsplit_once('.') {
-                Some((name, pid)) if is_number(pid) => name,
-                _ => rest,
-            },
-            _ => return false,
-        },
-        None => name,
-    };
+    let name = temporary_of(name).unwrap_or(name);
     matches!(
         name,
         "summary.csv"
@@ -42,6 +31,22 @@ pub fn is_output_file(name: &str) -> bool {
             | "trace.json"
             | "dram.csv"
     ) || (name.starts_with("trace_") && name.ends_with(".csv"))
+}
+
+/// The file `name` is the temporary of (`.NAME.PID.tmp` or
+/// `.NAME.PID.NUMBER.tmp`, as
+/// [`AtomicFile`] names them), if it is one.
+pub fn temporary_of(name: &str) -> Option<&str> {
+    let is_number = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+    let temporary = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    match temporary.rsplit_once('.') {
+        // A candidate plan's timeline adds its number after the pid.
+        Some((rest, n)) if is_number(n) => match rest.rsplit_once('.') {
+            Some((name, pid)) if is_number(pid) => Some(name),
+            _ => Some(rest),
+        },
+        _ => None,
+    }
 }
 
 /// A CSV document (header, unless empty, then rows) as bytes, numbers already formatted.
