@@ -403,6 +403,7 @@ fn force_leaves_no_file_of_the_previous_run() {
     };
     run(&["--trace", "pe", "--perfetto"]);
     std::fs::write(out.join(".summary.csv.4242.tmp"), "partial").unwrap();
+    std::fs::write(out.join(".timeline.csv.4242.3.tmp"), "partial").unwrap();
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
     run(&[]);
     let mut names: Vec<String> = std::fs::read_dir(&out)

@@ -72,6 +72,21 @@ impl Problem {
         self.mask.causal && (k1 > q0 || self.mask.window.is_some_and(|w| k0 + w <= q1))
     }
 
+    /// `(first, count)` of the keys row tile `tile` of `rows` query rows
+    /// sees: from its first query's earliest key to its last query.
+    pub fn visible_keys(&self, tile: u64, rows: u64) -> (u64, u64) {
+        if !self.mask.causal {
+            return (0, self.seq_len);
+        }
+        let q0 = self.query_offset() + tile * rows;
+        let q1 = self.query_offset() + ((tile + 1) * rows).min(self.queries) - 1;
+        let lo = match self.mask.window {
+            Some(w) if q0 + 1 > w => q0 + 1 - w,
+            _ => 0,
+        };
+        (lo, q1 + 1 - lo)
+    }
+
     /// Key blocks `[lo, hi)` of `r.cols` keys that row tile `tile` sees at
     /// least in part; the others are masked entirely and skipped.
     pub fn visible_blocks(&self, r: KeyRange, tile: u64) -> (u64, u64) {
@@ -145,6 +160,13 @@ pub enum Span {
     /// The whole dimension (`n` elements).
     All(u64),
     Block(Block),
+    /// The keys row tile `r` of `rows` query rows per head sees under a
+    /// causal mask, from its first query's earliest key to its last query
+    /// (all `keys` without a mask): [`Problem::visible_keys`].
+    Visible {
+        rows: u64,
+        keys: u64,
+    },
 }
 
 impl Span {
@@ -153,6 +175,7 @@ impl Span {
         match self {
             Span::All(n) => *n,
             Span::Block(b) => b.size.min(b.total),
+            Span::Visible { keys, .. } => *keys,
         }
     }
 }
@@ -465,6 +488,7 @@ impl LoopNest {
 fn span(f: &mut fmt::Formatter<'_>, s: &Span) -> fmt::Result {
     match s {
         Span::All(_) => f.write_str(":"),
+        Span::Visible { .. } => f.write_str("seen by r"),
         Span::Block(b) => match b.modulo {
             Some(m) => write!(f, "({}%{m})*{}..+{}", b.var.name(), b.size, b.size),
             None => write!(f, "{}*{}..+{}", b.var.name(), b.size, b.size),

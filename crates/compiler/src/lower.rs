@@ -61,10 +61,11 @@ impl Block {
 }
 
 /// `(start, len)` of a span of a DRAM tensor dimension.
-fn range(span: &Span, env: &Env) -> (u64, u64) {
+fn range(span: &Span, env: &Env, p: &Problem) -> (u64, u64) {
     match span {
         Span::All(n) => (0, *n),
         Span::Block(b) => (b.start(env), b.len(env)),
+        Span::Visible { rows, .. } => p.visible_keys(env.get(Var::R), *rows),
     }
 }
 
@@ -283,6 +284,7 @@ impl<'n> Ctx<'n> {
         match span {
             Span::All(n) => *n,
             Span::Block(b) => b.len(env),
+            Span::Visible { keys, .. } => *keys,
         }
     }
 
@@ -306,10 +308,15 @@ impl<'n> Ctx<'n> {
                 debug_assert!(group == 1 || !o.per_head, "a row block of one head");
                 (bl.start(env), bl.len(env))
             }
+            Span::Visible { .. } => {
+                debug_assert!(group == 1 || !o.per_head, "keys of one KV head");
+                range(&o.rows, env, &self.nest.problem)
+            }
         };
         let (col0, cols) = match o.cols {
             Span::All(_) => (0, Self::extent(&b.cols, env)),
             Span::Block(bl) => (bl.start(env), bl.len(env)),
+            Span::Visible { .. } => range(&o.cols, env, &self.nest.problem),
         };
         let head = if o.per_head {
             self.head_in(b.heads, b.kv, env)
@@ -602,8 +609,8 @@ fn lower_transfer(
     };
     let per_kv_head = if slice.tensor.kv() { 1 } else { p.group() };
     let (head0, nheads) = (kv_head0 * per_kv_head, kv_heads * per_kv_head);
-    let (mut row0, mut rows) = range(&slice.rows, env);
-    let (col0, cols) = range(&slice.cols, env);
+    let (mut row0, mut rows) = range(&slice.rows, env, &p);
+    let (col0, cols) = range(&slice.cols, env, &p);
     let mut sram_row0 = 0;
     if let Some((index, parts)) = part {
         debug_assert_eq!(nheads, 1, "spread loads split one head's rows");
@@ -721,8 +728,8 @@ fn lower_vector(ctx: &mut Ctx, v: &VectorStmt, env: &Env) {
     };
     let op = match v.kind {
         VectorKind::Mask { rows: q, keys: k } => {
-            let ((q_start, q_len), (k_start, k_len)) = (range(&q, env), range(&k, env));
             let p = &ctx.nest.problem;
+            let ((q_start, q_len), (k_start, k_len)) = (range(&q, env, p), range(&k, env, p));
             // A tile the mask leaves whole needs no masking.
             if !p.partly_masked(q_start, q_len, k_start, k_len) {
                 return;

@@ -159,6 +159,7 @@ pub fn run(args: &BenchArgs, overrides: &[String]) -> CliResult {
             &w,
             &case.spec,
             AUTO_CANDIDATES,
+            None,
             Default::default(),
             || RunOptions {
                 fast_forward,

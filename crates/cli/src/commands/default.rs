@@ -47,6 +47,7 @@ pub fn run(overrides: &[String]) -> CliResult {
             &w,
             spec,
             CANDIDATES,
+            None,
             Default::default(),
             || RunOptions {
                 fast_forward: true,

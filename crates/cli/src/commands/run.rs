@@ -7,8 +7,8 @@ use super::compile::{DataflowArgs, WorkloadArgs};
 use super::work::WorkLimitArgs;
 use crate::error::{CliError, CliResult};
 use crate::output::{
-    self, AtomicFile, CsvCommandSink, CsvTraceSink, PerfettoSink, SharedCommandSink, SummaryRow,
-    SUMMARY_COLUMNS,
+    self, AtomicFile, CsvCommandSink, CsvTraceSink, PerfettoSink, SharedCommandSink,
+    SharedTimeline, SummaryRow, TimelineCsv, SUMMARY_COLUMNS,
 };
 use compiler::{DataflowSpec, Mapping, Plan, Workload};
 use hwconfig::HwConfig;
@@ -71,6 +71,8 @@ pub struct Outcome {
     pub report: RunReport,
     /// With `--mapping auto`: every plan simulated.
     pub tried: Vec<TriedPlan>,
+    /// The plan's timeline, written and not yet committed.
+    pub timeline: Option<TimelineCsv>,
 }
 
 /// A candidate plan of `--mapping auto` and how far it was simulated.
@@ -89,12 +91,15 @@ fn bad(err: impl Into<anyhow::Error>) -> CliError {
 
 /// Simulates `spec` on `w`; with auto mapping, the best `candidates` plans.
 /// A plan whose estimate exceeds `limit` is refused before it runs, and a run
-/// that passes the limit is stopped.
+/// that passes the limit is stopped. With `timeline`, each plan streams its
+/// epochs to a temporary file for that path, and the outcome keeps the
+/// chosen plan's.
 pub fn simulate(
     hw: &HwConfig,
     w: &Workload,
     spec: &DataflowSpec,
     candidates: usize,
+    timeline: Option<&Path>,
     limit: WorkLimitArgs,
     mut options: impl FnMut() -> RunOptions<'static>,
 ) -> CliResult<Outcome> {
@@ -119,7 +124,7 @@ pub fn simulate(
     };
     let mut best: Option<Outcome> = None;
     let mut tried = Vec::new();
-    for plan in plans {
+    for (number, plan) in plans.into_iter().enumerate() {
         let estimate_cycles = limit.check_plan(hw, w, &plan)?;
         let program = compiler::compile(hw, w, &plan).map_err(bad)?;
         // A later plan is kept only if strictly faster, so its run can stop
@@ -127,16 +132,28 @@ pub fn simulate(
         let best_cycles = best.as_ref().map(|b| b.report.cycles);
         let mut progress = progress_reporter(estimate_cycles);
         let base = options();
+        let epochs = timeline
+            .map(|path| TimelineCsv::create(path, number).map(SharedTimeline::new))
+            .transpose()
+            .map_err(CliError::failure)?;
         let run_options = RunOptions {
             fast_forward: base.fast_forward,
             functional_seed: base.functional_seed,
             epoch_cycles: base.epoch_cycles,
+            timeline: epochs
+                .clone()
+                .map(|e| Box::new(e) as Box<dyn sim::EpochSink + Send>),
             trace: base.trace.map(|t| t as &mut dyn TraceSink),
             dram_commands: base.dram_commands,
             progress: Some(&mut progress),
             give_up_after: Some(best_cycles.map_or(limit.max_cycles, |b| b.min(limit.max_cycles))),
         };
-        let report = match sim::simulate(hw, &program, run_options) {
+        let result = sim::simulate(hw, &program, run_options);
+        let epochs = epochs
+            .map(SharedTimeline::into_inner)
+            .transpose()
+            .map_err(CliError::failure)?;
+        let report = match result {
             Err(sim::SimError::GaveUp { cycle, limit: at })
                 if at == limit.max_cycles && best_cycles.is_none_or(|b| b > at) =>
             {
@@ -165,6 +182,7 @@ pub fn simulate(
                 plan,
                 report,
                 tried: Vec::new(),
+                timeline: epochs,
             });
         }
     }
@@ -243,6 +261,7 @@ pub fn summary_for_sweep(args: &RunArgs, overrides: &[String]) -> CliResult<Summ
         &w,
         &args.dataflow.spec(),
         args.candidates,
+        None,
         args.limit,
         || RunOptions {
             fast_forward,
@@ -296,7 +315,7 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
     let fast_forward = !args.no_fast_forward;
     let functional_seed = args.functional.then_some(args.seed);
     let epoch_cycles = Some(args.epoch_cycles);
-    let outcome = if tracing {
+    let mut outcome = if tracing {
         // Traced runs simulate one plan (the resolved one, or the best by estimate).
         let dir = out_dir.expect("checked above");
         let mut perfetto = if args.perfetto {
@@ -338,10 +357,14 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
         let dram_commands = commands
             .clone()
             .map(|c| Box::new(SharedCommandSink(c)) as Box<dyn dram::spec::CommandSink + Send>);
+        let epochs = SharedTimeline::new(
+            TimelineCsv::create(&dir.join("timeline.csv"), 0).map_err(CliError::failure)?,
+        );
         let options = RunOptions {
             fast_forward,
             functional_seed,
             epoch_cycles,
+            timeline: Some(Box::new(epochs.clone())),
             trace: Some(&mut fanout),
             progress: Some(&mut progress),
             dram_commands,
@@ -376,19 +399,30 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
             plan,
             report,
             tried: Vec::new(),
+            timeline: Some(epochs.into_inner().map_err(CliError::failure)?),
         }
     } else {
-        simulate(&hw, &w, &spec, args.candidates, args.limit, || RunOptions {
-            fast_forward,
-            functional_seed,
-            epoch_cycles,
-            ..Default::default()
-        })?
+        let timeline = out_dir.map(|dir| dir.join("timeline.csv"));
+        simulate(
+            &hw,
+            &w,
+            &spec,
+            args.candidates,
+            timeline.as_deref(),
+            args.limit,
+            || RunOptions {
+                fast_forward,
+                functional_seed,
+                epoch_cycles,
+                ..Default::default()
+            },
+        )?
     };
 
     print_outcome(&hw, &w, &outcome);
     if let Some(dir) = out_dir {
-        write_outputs(dir, &hw, &w, &outcome).map_err(CliError::failure)?;
+        let timeline = outcome.timeline.take();
+        write_outputs(dir, &hw, &w, &outcome, timeline).map_err(CliError::failure)?;
     }
     Ok(())
 }
@@ -448,16 +482,13 @@ fn print_outcome(hw: &HwConfig, w: &Workload, outcome: &Outcome) {
     );
 }
 
-pub const TIMELINE_COLUMNS: &[&str] = &[
-    "cycle_start",
-    "cycle_end",
-    "pe_util",
-    "vector_util",
-    "dram_bw_util",
-    "sram_bytes_live",
-];
-
-fn write_outputs(dir: &Path, hw: &HwConfig, w: &Workload, outcome: &Outcome) -> anyhow::Result<()> {
+fn write_outputs(
+    dir: &Path,
+    hw: &HwConfig,
+    w: &Workload,
+    outcome: &Outcome,
+    timeline: Option<TimelineCsv>,
+) -> anyhow::Result<()> {
     let r = &outcome.report;
     let summary = summary_row(hw, w, outcome);
     output::write_atomic(
@@ -468,24 +499,9 @@ fn write_outputs(dir: &Path, hw: &HwConfig, w: &Workload, outcome: &Outcome) -> 
         r.units.iter().map(|u| (u.name, u.stats.clone())).collect();
     units.push(("energy", r.energy_stats()));
     output::write_atomic(&dir.join("stats.csv"), &output::stats_csv(&units)?)?;
-    let rows: Vec<Vec<String>> = r
-        .timeline
-        .iter()
-        .map(|e| {
-            vec![
-                e.cycle_start.to_string(),
-                e.cycle_end.to_string(),
-                output::number(e.pe_util),
-                output::number(e.vector_util),
-                output::number(e.dram_bw_util),
-                e.sram_bytes_live.to_string(),
-            ]
-        })
-        .collect();
-    output::write_atomic(
-        &dir.join("timeline.csv"),
-        &output::csv_bytes(TIMELINE_COLUMNS, &rows)?,
-    )?;
+    if let Some(timeline) = timeline {
+        timeline.commit()?;
+    }
     let mut config = AtomicFile::create(&dir.join("config.resolved.toml"))?;
     config.write_all(hw.to_toml_string().as_bytes())?;
     config.commit()

@@ -128,9 +128,23 @@ pub(super) fn build(p: &Problem, plan: &Plan, sram: &Sram) -> (Buffers, Vec<Phas
     );
     let m = b.add("m", "row maxima", heads, rows, Span::All(1), 1, 0, true);
     let s = b.add("s", "row sums", heads, rows, Span::All(1), 1, 0, true);
-    // The whole rows of a tile are computed; the mask hides what they must not see.
-    let mut softmax = mask(p, stacked(l, n, n), rows, Span::All(n));
-    softmax.extend(three_pass(stacked(l, n, n), m, s));
+    // Under a causal mask a row tile with resident K and V computes only the
+    // keys it sees (from its first query's earliest key to its last query);
+    // the mask hides the rest of that range. Whole rows otherwise.
+    let seen = if p.mask.causal && gran == Gran::R && chunked.is_none() {
+        Span::Visible {
+            rows: plan.rows,
+            keys: n,
+        }
+    } else {
+        Span::All(n)
+    };
+    let scores = Operand {
+        cols: seen,
+        ..stacked(l, n, n)
+    };
+    let mut softmax = mask(p, scores, rows, seen);
+    softmax.extend(three_pass(scores, m, s));
     let store = Stmt::Store(Store {
         buf: o,
         slice: Slice {
@@ -140,8 +154,9 @@ pub(super) fn build(p: &Problem, plan: &Plan, sram: &Sram) -> (Buffers, Vec<Phas
             cols: Span::All(d),
         },
     });
-    // The L and A GEMMs of every head of the tile, on the keys `l_cols` of the scores.
-    let gemms = |l_cols: Span, accumulate| {
+    // The L and A GEMMs of every head of the tile, on the keys `l_cols` of
+    // the scores and the rows `kv_rows` of K and V.
+    let gemms = |l_cols: Span, kv_rows: Span, accumulate| {
         let l_view = view(l, Span::All(n), l_cols);
         let l_gemm = per_head(
             heads,
@@ -150,7 +165,7 @@ pub(super) fn build(p: &Problem, plan: &Plan, sram: &Sram) -> (Buffers, Vec<Phas
                 "L",
                 l_view,
                 whole(q, n, d),
-                whole(k, n, d),
+                view(k, kv_rows, Span::All(d)),
                 true,
                 Accumulate::Never,
                 plan.l_dataflow,
@@ -163,7 +178,7 @@ pub(super) fn build(p: &Problem, plan: &Plan, sram: &Sram) -> (Buffers, Vec<Phas
                 "A",
                 whole(o, n, d),
                 l_view,
-                whole(v, n, d),
+                view(v, kv_rows, Span::All(d)),
                 false,
                 accumulate,
                 plan.a_dataflow,
@@ -189,7 +204,7 @@ pub(super) fn build(p: &Problem, plan: &Plan, sram: &Sram) -> (Buffers, Vec<Phas
             };
             let (load_k, load_v) = (kv_load(k, Tensor::K), kv_load(v, Tensor::V));
             let load_q = load(q, q_slice, LoadWhen::Next);
-            let (l_gemm, mut a_and_store) = gemms(Span::All(n), Accumulate::Never);
+            let (l_gemm, mut a_and_store) = gemms(seen, seen, Accumulate::Never);
             a_and_store.push(store);
             let mut body = if pipelined {
                 // A reads V one step late: the next V goes in after that read.
@@ -209,8 +224,11 @@ pub(super) fn build(p: &Problem, plan: &Plan, sram: &Sram) -> (Buffers, Vec<Phas
         }
         Some((chunks, chunk)) => {
             // Chunk c's columns of the score rows (c − chunks for V's).
-            let (l_gemm, a_gemm) =
-                gemms(Span::Block(chunk), Accumulate::UnlessFirst(Var::C, chunks));
+            let (l_gemm, a_gemm) = gemms(
+                Span::Block(chunk),
+                Span::All(n),
+                Accumulate::UnlessFirst(Var::C, chunks),
+            );
             let chunk_of = |tensor, when_| {
                 let slice = Slice {
                     tensor,
