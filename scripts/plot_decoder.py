@@ -62,9 +62,11 @@ def gqa(args):
 
 
 def decode(args):
-    frame = load(args.data, "decoder-decode")
-    if frame is None:
+    everything = load(args.data, "decoder-decode")
+    if everything is None:
         return
+    group_utilization(args, everything)
+    frame = everything[everything["kv_heads"] == 8]
     batches = sorted(frame["batch"].unique())
     fig, axes = plt.subplots(1, len(batches), figsize=(4 * len(batches), 3.4), squeeze=False)
     for ax, batch in zip(axes[0], batches):
@@ -87,6 +89,22 @@ def decode(args):
     axes[0][0].set_ylabel("cycles per generated token")
     axes[0][0].legend(fontsize=7)
     save(fig, args.out, "decoder_decode")
+
+
+def group_utilization(args, frame):
+    """PE utilization of decode vs query heads per KV head (stacked operand rows)."""
+    fig, ax = plt.subplots(figsize=(4.5, 3.4))
+    part = frame[(frame["kv_len"] == 16384) & (frame["cols"] > 256)].copy()
+    part["group"] = part["heads"] // part["kv_heads"]
+    for batch, group in part.groupby("batch"):
+        group = group.sort_values("group")
+        ax.plot(group["group"], group["pe_util"], marker="o", label=f"B = {batch}")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("query heads per KV head g")
+    ax.set_ylabel("PE utilization")
+    ax.set_title("decode, kv_len 16384, C = 4096, cloud")
+    ax.legend(fontsize=7)
+    save(fig, args.out, "decoder_decode_group")
 
 
 def window(args):
