@@ -14,7 +14,13 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = commands::Cli::parse();
     match commands::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => match output::stdout_error() {
+            None => ExitCode::SUCCESS,
+            Some(err) => {
+                eprintln!("error: cannot write to stdout: {err}");
+                ExitCode::from(1)
+            }
+        },
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(err.exit_code())

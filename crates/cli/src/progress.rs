@@ -21,16 +21,3 @@ pub fn bar(len: u64, unit: &str, show: bool) -> ProgressBar {
     }
     bar
 }
-
-/// A spinner counting `unit` (no known end), drawn only when [`enabled`].
-pub fn spinner(unit: &str) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-    if enabled() {
-        bar.set_draw_target(ProgressDrawTarget::stderr());
-        let template = format!("{{spinner}} {{pos}} {unit}, {{elapsed}} elapsed");
-        if let Ok(style) = ProgressStyle::with_template(&template) {
-            bar.set_style(style);
-        }
-    }
-    bar
-}

@@ -95,7 +95,7 @@ fn negative_size() {
         "clock_mhz = 940",
         "clock_mhz = -940",
         "core.clock_mhz",
-        "positive",
+        "-940 MHz is outside the supported range 1 ..= 100000 MHz",
     );
 }
 

@@ -117,6 +117,53 @@ fn writes_every_output_and_repeats_byte_for_byte() {
     ]));
 }
 
+/// With `--mapping auto` every candidate streams its timeline to a file of
+/// its own; the chosen plan's becomes timeline.csv, covering its cycles, and
+/// no temporary file stays behind.
+#[test]
+fn auto_mapping_keeps_the_chosen_plans_streamed_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let auto = dir.path().join("auto");
+    let flags = [
+        "--dataflow",
+        "flat",
+        "--epoch-cycles",
+        "300",
+        "--mapping",
+        "auto",
+        "--candidates",
+        "3",
+    ];
+    let output = run_into(&auto, &flags);
+    ok(&output);
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("auto mapping:")
+            || String::from_utf8_lossy(&output.stdout).contains("auto mapping:"),
+        "several candidates were simulated"
+    );
+    let summary = read(&auto, "summary.csv");
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = summary.lines().nth(1).unwrap().split(',').collect();
+    let cycles: u64 = row[header.iter().position(|h| *h == "cycles").unwrap()]
+        .parse()
+        .unwrap();
+    let timeline = read(&auto, "timeline.csv");
+    assert_eq!(
+        timeline.lines().skip(1).count() as u64,
+        cycles.div_ceil(300)
+    );
+    assert!(timeline
+        .lines()
+        .last()
+        .unwrap()
+        .starts_with(&format!("{},{cycles},", (cycles - 1) / 300 * 300)));
+    let names: Vec<String> = std::fs::read_dir(&auto)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+}
+
 #[test]
 fn functional_runs_report_their_error() {
     let dir = tempfile::tempdir().unwrap();
@@ -178,21 +225,25 @@ fn perfetto_and_csv_traces() {
 #[test]
 fn dram_command_trace_with_the_cycle_model() {
     let dir = tempfile::tempdir().unwrap();
-    ok(&run_into(
-        dir.path(),
-        &[
-            "--dataflow",
-            "flash",
-            "--rows",
-            "16",
-            "--cols",
-            "32",
-            "--set",
-            "dram.model=cycle",
-            "--trace",
-            "dram",
-        ],
-    ));
+    let out = dir.path().to_string_lossy().into_owned();
+    let mut args: Vec<&str> = TINY_RUN
+        .iter()
+        .map(|&a| if a == "edge" { "edge-cycle" } else { a })
+        .collect();
+    args.extend_from_slice(&[
+        "--dataflow",
+        "flash",
+        "--rows",
+        "16",
+        "--cols",
+        "32",
+        "--trace",
+        "dram",
+        "--out",
+        &out,
+        "--force",
+    ]);
+    ok(&flatsim(&args));
     let trace = read(dir.path(), "trace_dram.csv");
     assert!(trace.starts_with("cycle,cmd,channel,rank,bankgroup,bank,row,col\n"));
     let commands: Vec<&str> = trace

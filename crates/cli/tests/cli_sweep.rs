@@ -82,7 +82,8 @@ fn sweep_runs_resumes_and_shards_merge_to_the_same_file() {
 fn failing_points_are_recorded_and_do_not_stop_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
-    std::fs::write(&path, "version = 1\ncommand = \"gemm\"\n[base]\nhw = \"edge\"\nk = 8\nn = 8\n[axes]\nm = [4, 0, 8]\n").unwrap();
+    // A plan that does not fit is a point's failure, not a bad sweep file.
+    std::fs::write(&path, "version = 1\n[base]\nhw = \"edge\"\nworkload = \"bert\"\nseq_len = 64\ndataflow = \"flash\"\n[axes]\n\"sram.capacity_bytes\" = [524288, 4096, 524288]\n").unwrap();
     let out = dir.path().join("out");
     let output = flatsim(&[
         "sweep",
@@ -92,10 +93,11 @@ fn failing_points_are_recorded_and_do_not_stop_the_others() {
     ]);
     assert_eq!(output.status.code(), Some(1));
     let failures = std::fs::read_to_string(out.join("failures.csv")).unwrap();
-    assert_eq!(
-        failures,
-        "point,m,error\n1,0,\"--m must be positive, found 0\"\n"
+    assert!(
+        failures.starts_with("point,sram.capacity_bytes,error\n1,4096,\"plan `flash rows=32 cols=32 l=os a=os` does not fit"),
+        "{failures}"
     );
+    assert_eq!(failures.lines().count(), 2);
     assert_eq!(
         std::fs::read_to_string(out.join("summary.csv"))
             .unwrap()

@@ -92,14 +92,19 @@ impl Footprint {
 }
 
 /// FLAT's Table 2 buffer requirement in elements (×2 = double buffering):
-/// M `8BDN + BHN²`, B `8DN + HN²`, H `8Nd + N²`, R `4Rd + 4Nd + RN`.
+/// M `8BDN + BHN²`, B `8DN + HN²`, H `8Nd + N²`, R `4Rd + 4Nd + RN`,
+/// generalized to grouped KV heads (K and V held once per KV head, a tile
+/// holding its g query heads) and to decode (queries ≠ keys).
 pub fn table2_elements(p: &Problem, gran: Gran, rows: u64) -> u64 {
-    let (b, h, n, d) = (p.batch, p.heads, p.seq_len, p.head_dim);
-    let hidden = h * d;
+    let (b, h, hkv, g, d) = (p.batch, p.heads, p.kv_heads, p.group(), p.head_dim);
+    let (nq, n) = (p.queries, p.seq_len);
     match gran {
-        Gran::M => 8 * b * hidden * n + b * h * n * n,
-        Gran::B => 8 * hidden * n + h * n * n,
-        Gran::H => 8 * n * d + n * n,
-        Gran::R => 4 * rows * d + 4 * n * d + rows * n,
+        Gran::M => 2 * b * d * (2 * h * nq + 2 * hkv * n) + b * h * nq * n,
+        Gran::B => 2 * d * (2 * h * nq + 2 * hkv * n) + h * nq * n,
+        Gran::H => 2 * d * (2 * g * nq + 2 * n) + g * nq * n,
+        Gran::R => {
+            let r = rows.min(nq);
+            4 * g * r * d + 4 * n * d + g * r * n
+        }
     }
 }

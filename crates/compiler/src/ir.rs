@@ -35,30 +35,112 @@ impl Var {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Problem {
     pub batch: u64,
+    /// Query heads H.
     pub heads: u64,
+    /// KV heads H_kv (divides H); the tile loop `h` runs over them.
+    pub kv_heads: u64,
+    /// Keys per head (N in prefill, kv_len + query_len in decode).
     pub seq_len: u64,
+    /// Query rows per head (N in prefill, query_len in decode).
+    pub queries: u64,
     pub head_dim: u64,
     pub element_bytes: u64,
+    /// Which keys each query sees; query row i sits at position
+    /// `seq_len − queries + i`.
+    pub mask: isa::reference::AttentionMask,
 }
 
-/// Which heads a buffer slot or a DRAM slice holds.
+impl Problem {
+    /// Query heads per KV head g.
+    pub fn group(&self) -> u64 {
+        self.heads / self.kv_heads
+    }
+
+    /// Position of query row 0 (0 in prefill, kv_len in decode).
+    pub fn query_offset(&self) -> u64 {
+        self.seq_len - self.queries
+    }
+
+    /// Whether some query of rows `[q_start, +q_len)` cannot see some key of
+    /// `[k_start, +k_len)` (the tile needs masking).
+    pub fn partly_masked(&self, q_start: u64, q_len: u64, k_start: u64, k_len: u64) -> bool {
+        let (q0, q1) = (
+            self.query_offset() + q_start,
+            self.query_offset() + q_start + q_len - 1,
+        );
+        let (k0, k1) = (k_start, k_start + k_len - 1);
+        self.mask.causal && (k1 > q0 || self.mask.window.is_some_and(|w| k0 + w <= q1))
+    }
+
+    /// `(first, count)` of the keys row tile `tile` of `rows` query rows
+    /// sees: from its first query's earliest key to its last query.
+    pub fn visible_keys(&self, tile: u64, rows: u64) -> (u64, u64) {
+        if !self.mask.causal {
+            return (0, self.seq_len);
+        }
+        let q0 = self.query_offset() + tile * rows;
+        let q1 = self.query_offset() + ((tile + 1) * rows).min(self.queries) - 1;
+        let lo = match self.mask.window {
+            Some(w) if q0 + 1 > w => q0 + 1 - w,
+            _ => 0,
+        };
+        (lo, q1 + 1 - lo)
+    }
+
+    /// Key blocks `[lo, hi)` of `r.cols` keys that row tile `tile` sees at
+    /// least in part; the others are masked entirely and skipped.
+    pub fn visible_blocks(&self, r: KeyRange, tile: u64) -> (u64, u64) {
+        let blocks = self.seq_len.div_ceil(r.cols);
+        if !self.mask.causal {
+            return (0, blocks);
+        }
+        let q0 = self.query_offset() + tile * r.rows;
+        let q1 = self.query_offset() + ((tile + 1) * r.rows).min(self.queries) - 1;
+        let hi = (q1 / r.cols + 1).min(blocks);
+        // Query q0's earliest key is q0 − W + 1.
+        let lo = match self.mask.window {
+            Some(w) if q0 + 1 > w => (q0 + 1 - w) / r.cols,
+            _ => 0,
+        };
+        (lo, hi)
+    }
+}
+
+/// A causal mask restricts a phase's key-block loop `c` to the blocks the
+/// row tile `r` (of `rows` query rows per head) sees: [`Problem::visible_blocks`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyRange {
+    pub rows: u64,
+    pub cols: u64,
+}
+
+/// Which heads a buffer slot or a DRAM slice holds, counted in KV heads:
+/// a K or V buffer (or slice) holds that many heads, a query-side one
+/// (Q, O, scores) the g query heads of each, stacked (head-major), so that
+/// one GEMM serves the whole group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Heads {
-    /// All B·H heads.
+    /// All B·H_kv KV heads.
     All,
-    /// The H heads of batch element `b`.
+    /// The H_kv KV heads of batch element `b`.
     Batch,
-    /// Head `(b, h)`.
+    /// KV head `(b, h)`.
     One,
 }
 
 impl Heads {
-    pub fn count(self, p: &Problem) -> u64 {
+    /// KV heads covered.
+    pub fn kv_count(self, p: &Problem) -> u64 {
         match self {
-            Heads::All => p.batch * p.heads,
-            Heads::Batch => p.heads,
+            Heads::All => p.batch * p.kv_heads,
+            Heads::Batch => p.kv_heads,
             Heads::One => 1,
         }
+    }
+
+    /// Heads held by a buffer or slice: KV heads on the `kv` side, else query heads.
+    pub fn count(self, p: &Problem, kv: bool) -> u64 {
+        self.kv_count(p) * if kv { 1 } else { p.group() }
     }
 }
 
@@ -78,6 +160,13 @@ pub enum Span {
     /// The whole dimension (`n` elements).
     All(u64),
     Block(Block),
+    /// The keys row tile `r` of `rows` query rows per head sees under a
+    /// causal mask, from its first query's earliest key to its last query
+    /// (all `keys` without a mask): [`Problem::visible_keys`].
+    Visible {
+        rows: u64,
+        keys: u64,
+    },
 }
 
 impl Span {
@@ -86,6 +175,7 @@ impl Span {
         match self {
             Span::All(n) => *n,
             Span::Block(b) => b.size.min(b.total),
+            Span::Visible { keys, .. } => *keys,
         }
     }
 }
@@ -103,6 +193,13 @@ pub enum Tensor {
     KeysThenValues {
         chunks: u64,
     },
+}
+
+impl Tensor {
+    /// Whether the tensor is indexed by KV head (K and V) rather than query head.
+    pub fn kv(self) -> bool {
+        matches!(self, Tensor::K | Tensor::V | Tensor::KeysThenValues { .. })
+    }
 }
 
 /// A tile of a DRAM tensor.
@@ -140,17 +237,24 @@ pub struct Buffer {
     /// length is an even number of bank words start in different banks
     /// (a GEMM writes one row per array row at once). Never moved by DMA.
     pub row_pad: u64,
+    /// Holds K or V (one copy per KV head, shared by its query heads).
+    pub kv: bool,
 }
 
 impl Buffer {
+    /// Heads one slot holds.
+    pub fn head_count(&self, p: &Problem) -> u64 {
+        self.heads.count(p, self.kv)
+    }
+
     /// Elements of one slot, as FLAT's Table 2 counts them (no padding).
     pub fn slot_elements(&self, p: &Problem) -> u64 {
-        self.heads.count(p) * self.rows.max_len() * self.cols.max_len()
+        self.head_count(p) * self.rows.max_len() * self.cols.max_len()
     }
 
     /// Bytes one slot takes in SRAM, row padding included.
     pub fn slot_bytes_placed(&self, p: &Problem) -> u64 {
-        self.heads.count(p)
+        self.head_count(p)
             * self.rows.max_len()
             * (self.cols.max_len() + self.row_pad)
             * p.element_bytes
@@ -181,8 +285,9 @@ pub struct Store {
     pub slice: Slice,
 }
 
-/// A matrix view of a buffer: the current head's (`per_head`) or all
-/// heads stacked, restricted to `rows` and `cols`.
+/// A matrix view of a buffer: the current KV head's heads (`per_head`:
+/// that head of a K/V buffer, its g query heads stacked in a query-side
+/// one) or all heads stacked, restricted to `rows` and `cols`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Operand {
     pub buf: BufId,
@@ -197,6 +302,8 @@ pub enum Accumulate {
     Never,
     /// Accumulate except when `var == value` (the first block).
     UnlessFirst(Var, u64),
+    /// Accumulate except at the first value `var` takes (the first visible key block).
+    UnlessFirstOf(Var),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,9 +323,18 @@ pub struct Gemm {
 pub enum VectorKind {
     RowMax,
     RunningMax,
-    ExpSum { rescale: bool },
+    ExpSum {
+        rescale: bool,
+    },
     Rescale,
     Divide,
+    /// Sets the scores a causal mask hides to −∞; `rows` and `keys` are the
+    /// tile's query rows (per head) and keys. Lowered only where the tile
+    /// is partly masked.
+    Mask {
+        rows: Span,
+        keys: Span,
+    },
 }
 
 /// A vector operation over all rows of `x`; statistics in `max`, `sum`, `factor`.
@@ -237,6 +353,12 @@ pub enum Test {
     Eq(u64),
     Lt(u64),
     Ge(u64),
+    /// The variable's first value (0, or a masked phase's first visible key block).
+    First,
+    /// Its last value.
+    Last,
+    /// Any value but the first.
+    Later,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -246,11 +368,15 @@ pub struct Cond {
 }
 
 impl Cond {
-    pub fn holds(&self, value: u64) -> bool {
+    /// Whether the test holds for `value` of a loop running over `[lo, hi)`.
+    pub fn holds(&self, value: u64, (lo, hi): (u64, u64)) -> bool {
         match self.test {
             Test::Eq(k) => value == k,
             Test::Lt(k) => value < k,
             Test::Ge(k) => value >= k,
+            Test::First => value == lo,
+            Test::Last => value + 1 == hi,
+            Test::Later => value > lo,
         }
     }
 }
@@ -291,6 +417,8 @@ pub struct Phase {
     /// How many outer tile loops `Delayed` statements lag by one iteration
     /// (all of them: one step late).
     pub delay_depth: usize,
+    /// Under a causal mask: the key-block loop `c` runs over the blocks row tile `r` sees.
+    pub key_range: Option<KeyRange>,
 }
 
 impl Phase {
@@ -307,7 +435,16 @@ impl Phase {
             loops,
             prologue,
             body,
+            key_range: None,
         }
+    }
+
+    /// The phase with its key-block loop restricted to visible blocks when `p` is masked.
+    pub fn masked(mut self, p: &Problem, rows: u64, cols: u64) -> Self {
+        if p.mask.causal {
+            self.key_range = Some(KeyRange { rows, cols });
+        }
+        self
     }
 
     /// Indices `Delayed` statements run with, in words.
@@ -351,6 +488,7 @@ impl LoopNest {
 fn span(f: &mut fmt::Formatter<'_>, s: &Span) -> fmt::Result {
     match s {
         Span::All(_) => f.write_str(":"),
+        Span::Visible { .. } => f.write_str("seen by r"),
         Span::Block(b) => match b.modulo {
             Some(m) => write!(f, "({}%{m})*{}..+{}", b.var.name(), b.size, b.size),
             None => write!(f, "{}*{}..+{}", b.var.name(), b.size, b.size),
@@ -407,6 +545,9 @@ fn test(t: &Test) -> String {
         Test::Eq(k) => format!("== {k}"),
         Test::Lt(k) => format!("< {k}"),
         Test::Ge(k) => format!(">= {k}"),
+        Test::First => "first".to_string(),
+        Test::Last => "last".to_string(),
+        Test::Later => "> first".to_string(),
     }
 }
 
@@ -448,6 +589,7 @@ impl LoopNest {
                     let op = match g.accumulate {
                         Accumulate::Never => "=".to_string(),
                         Accumulate::UnlessFirst(v, k) => format!("(+{}!={k})=", v.name()),
+                        Accumulate::UnlessFirstOf(v) => format!("(+{}!=first)=", v.name()),
                     };
                     writeln!(
                         f,
@@ -482,6 +624,9 @@ impl LoopNest {
                         }
                         VectorKind::Rescale => writeln!(f, "vector {x} *= {}", name(v.factor))?,
                         VectorKind::Divide => writeln!(f, "vector {x} /= {}", name(v.sum))?,
+                        VectorKind::Mask { .. } => {
+                            writeln!(f, "vector {x} = −∞ where the causal mask hides a key")?
+                        }
                     }
                 }
             }
@@ -499,6 +644,15 @@ impl fmt::Display for LoopNest {
             "# B={} H={} N={} d={}, {}-byte elements",
             p.batch, p.heads, p.seq_len, p.head_dim, p.element_bytes
         )?;
+        if p.kv_heads != p.heads || p.queries != p.seq_len {
+            writeln!(
+                f,
+                "# H_kv={} (g={} query heads per KV head), {} queries per head",
+                p.kv_heads,
+                p.group(),
+                p.queries
+            )?;
+        }
         for b in &self.buffers {
             let key: Vec<&str> = self
                 .phases
@@ -524,7 +678,7 @@ impl fmt::Display for LoopNest {
                 "buffer {}: {} slot(s){extra_slots} × {} head(s) × {}×{}{pad}, {} bytes/slot, slot key ({}){} — {}",
                 b.name,
                 b.slots,
-                b.heads.count(p),
+                b.head_count(p),
                 b.rows.max_len(),
                 b.cols.max_len(),
                 b.slot_bytes_placed(p),
@@ -535,6 +689,13 @@ impl fmt::Display for LoopNest {
         }
         for phase in &self.phases {
             writeln!(f, "phase {}:", phase.name)?;
+            if phase.key_range.is_some() {
+                indent(f, 1)?;
+                writeln!(
+                    f,
+                    "# c runs over the key blocks row tile r sees; masked blocks are skipped"
+                )?;
+            }
             self.stmts(f, phase, &phase.prologue, 1)?;
             for (depth, (var, extent)) in phase.loops.iter().enumerate() {
                 indent(f, depth + 1)?;

@@ -27,7 +27,9 @@ pub use footprint::{table2_elements, Footprint, TensorBytes};
 pub use mapping::Ranked;
 pub use plan::{Dataflow, DataflowSpec, Gran, Mapping, Plan};
 pub use program::dram_layout;
-pub use workload::{Mask, Phase, Workload, WorkloadFile, WorkloadFlags, BUILTIN_WORKLOADS};
+pub use workload::{
+    Mask, Phase, Workload, WorkloadFile, WorkloadFlags, BUILTIN_WORKLOADS, MAX_ATTENTION_MACS,
+};
 
 use hwconfig::HwConfig;
 
@@ -50,37 +52,12 @@ pub fn problem(hw: &HwConfig, w: &Workload) -> ir::Problem {
     mapping::problem(hw, w)
 }
 
-/// Refuses workload features the dataflows do not model yet, so no run
-/// prints a number for a problem it did not simulate.
-fn supported(w: &Workload) -> Result<(), CompileError> {
-    let unsupported = |flag: &str, reason: &str| {
-        Err(CompileError::Flag {
-            flag: flag.to_owned(),
-            reason: reason.to_owned(),
-        })
-    };
-    if w.kv_heads != w.heads {
-        return unsupported(
-            "--kv-heads",
-            "grouped-query attention (kv_heads < heads) is not compiled yet",
-        );
-    }
-    if w.mask != Mask::None {
-        return unsupported("--mask", "causal masks are not compiled yet");
-    }
-    if w.phase != Phase::Prefill {
-        return unsupported("--phase", "the decode phase is not compiled yet");
-    }
-    Ok(())
-}
-
 /// The plan the flags ask for (see [`mapping`](crate::rank_plans) for `--mapping auto`).
 pub fn resolve_plan(
     hw: &HwConfig,
     w: &Workload,
     spec: &DataflowSpec,
 ) -> Result<Plan, CompileError> {
-    supported(w)?;
     mapping::resolve(hw, w, spec)
 }
 
@@ -91,7 +68,6 @@ pub fn plan_with_footprint(
     w: &Workload,
     spec: &DataflowSpec,
 ) -> Result<(Plan, Footprint), CompileError> {
-    supported(w)?;
     mapping::candidate(hw, w, spec)
 }
 
@@ -101,7 +77,6 @@ pub fn rank_plans(
     w: &Workload,
     spec: &DataflowSpec,
 ) -> Result<Vec<Ranked>, CompileError> {
-    supported(w)?;
     mapping::rank(hw, w, spec)
 }
 

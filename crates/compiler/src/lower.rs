@@ -61,10 +61,11 @@ impl Block {
 }
 
 /// `(start, len)` of a span of a DRAM tensor dimension.
-fn range(span: &Span, env: &Env) -> (u64, u64) {
+fn range(span: &Span, env: &Env, p: &Problem) -> (u64, u64) {
     match span {
         Span::All(n) => (0, *n),
         Span::Block(b) => (b.start(env), b.len(env)),
+        Span::Visible { rows, .. } => p.visible_keys(env.get(Var::R), *rows),
     }
 }
 
@@ -171,6 +172,11 @@ pub struct Ctx<'n> {
     tokens: &'n TokenPlan,
     /// Loops of the phase being lowered.
     loops: &'n [(Var, u64)],
+    /// Its key range, when masked.
+    range: Option<KeyRange>,
+    /// Masked phase: visible key blocks of the row tiles before each row
+    /// tile (and of all of them, last).
+    steps_before: Vec<u64>,
     counts: Vec<u64>,
     waited: [Vec<u64>; 3],
     hazards: BTreeMap<(Target, u64), Hazard>,
@@ -194,6 +200,8 @@ impl<'n> Ctx<'n> {
             nest,
             tokens,
             loops: &[],
+            range: None,
+            steps_before: Vec::new(),
             counts: vec![0; tokens.tokens.len()],
             waited: std::array::from_fn(|_| vec![0; tokens.tokens.len()]),
             hazards: BTreeMap::new(),
@@ -208,8 +216,46 @@ impl<'n> Ctx<'n> {
         self.nest.problem.element_bytes
     }
 
-    /// Linear index of the first `depth` tile loops.
+    /// The loops of the phase being lowered.
+    fn nav(&self) -> Loops<'n> {
+        Loops {
+            loops: self.loops,
+            range: self.range,
+            problem: &self.nest.problem,
+        }
+    }
+
+    /// Enters `phase`.
+    fn enter(&mut self, phase: &'n Phase) {
+        self.loops = &phase.loops;
+        self.range = phase.key_range;
+        self.steps_before.clear();
+        if let Some(r) = phase.key_range {
+            let tiles = self.nest.problem.queries.div_ceil(r.rows);
+            let mut total = 0;
+            for tile in 0..tiles {
+                self.steps_before.push(total);
+                let (lo, hi) = self.nest.problem.visible_blocks(r, tile);
+                total += hi - lo;
+            }
+            self.steps_before.push(total);
+        }
+    }
+
+    /// Linear index of the first `depth` tile loops. In a masked phase the
+    /// key-block loop counts visible steps only, so consecutive steps
+    /// alternate between double-buffer slots across row tiles too.
     fn key_index(&self, env: &Env, depth: usize) -> u64 {
+        let last = self.loops.len().saturating_sub(1);
+        if self.range.is_some() && depth == self.loops.len() && self.loops[last].0 == Var::C {
+            let outer = self.loops[..last - 1]
+                .iter()
+                .fold(0, |acc, &(v, extent)| acc * extent + env.get(v));
+            let r = env.get(Var::R) as usize;
+            let lo = self.nav().bounds(Var::C, env).0;
+            let per_outer = self.steps_before[self.steps_before.len() - 1];
+            return outer * per_outer + self.steps_before[r] + env.get(Var::C) - lo;
+        }
         self.loops[..depth]
             .iter()
             .fold(0, |acc, &(v, extent)| acc * extent + env.get(v))
@@ -220,13 +266,17 @@ impl<'n> Ctx<'n> {
         (self.key_index(env, b.key_depth) % u64::from(b.slots)) as u32
     }
 
-    /// Head index of the current (b, h) inside a buffer's slot.
-    fn head_in(&self, heads: Heads, env: &Env) -> u64 {
-        match heads {
-            Heads::All => env.get(Var::B) * self.nest.problem.heads + env.get(Var::H),
+    /// Index of the first head of the current KV head (b, h) inside a
+    /// buffer's slot: the KV head itself on the `kv` side, its first query
+    /// head on the query side.
+    fn head_in(&self, heads: Heads, kv: bool, env: &Env) -> u64 {
+        let p = &self.nest.problem;
+        let kv_head = match heads {
+            Heads::All => env.get(Var::B) * p.kv_heads + env.get(Var::H),
             Heads::Batch => env.get(Var::H),
             Heads::One => 0,
-        }
+        };
+        kv_head * if kv { 1 } else { p.group() }
     }
 
     /// The current extent of a buffer dimension.
@@ -234,6 +284,7 @@ impl<'n> Ctx<'n> {
         match span {
             Span::All(n) => *n,
             Span::Block(b) => b.len(env),
+            Span::Visible { keys, .. } => *keys,
         }
     }
 
@@ -245,23 +296,35 @@ impl<'n> Ctx<'n> {
     fn operand(&self, o: &Operand, env: &Env) -> (SramTile, u64, u64) {
         let b = self.nest.buffer(o.buf);
         let eb = self.eb();
-        let max_rows = b.rows.max_len();
+        // Heads lie one current row extent apart (dense for the current,
+        // possibly partial, row tile), so a KV head's query heads stack
+        // into one operand.
+        let head_rows = Self::extent(&b.rows, env);
+        let group = if b.kv { 1 } else { self.nest.problem.group() };
         let (row0, rows) = match o.rows {
-            Span::All(_) if o.per_head => (0, Self::extent(&b.rows, env)),
-            Span::All(_) => (0, b.heads.count(&self.nest.problem) * max_rows),
-            Span::Block(bl) => (bl.start(env), bl.len(env)),
+            Span::All(_) if o.per_head => (0, group * head_rows),
+            Span::All(_) => (0, b.head_count(&self.nest.problem) * head_rows),
+            Span::Block(bl) => {
+                debug_assert!(group == 1 || !o.per_head, "a row block of one head");
+                (bl.start(env), bl.len(env))
+            }
+            Span::Visible { .. } => {
+                debug_assert!(group == 1 || !o.per_head, "keys of one KV head");
+                range(&o.rows, env, &self.nest.problem)
+            }
         };
         let (col0, cols) = match o.cols {
             Span::All(_) => (0, Self::extent(&b.cols, env)),
             Span::Block(bl) => (bl.start(env), bl.len(env)),
+            Span::Visible { .. } => range(&o.cols, env, &self.nest.problem),
         };
         let head = if o.per_head {
-            self.head_in(b.heads, env)
+            self.head_in(b.heads, b.kv, env)
         } else {
             0
         };
         let stride = Self::extent(&b.cols, env) + b.row_pad;
-        let offset = ((head * max_rows + row0) * stride + col0) * eb;
+        let offset = ((head * head_rows + row0) * stride + col0) * eb;
         let tile = SramTile {
             at: SramAddr {
                 region: RegionId(o.buf.0 as u32),
@@ -359,7 +422,7 @@ pub fn lower_stmts(ctx: &mut Ctx, body: &[Stmt], env: &Env) {
                 }
             }
             Stmt::When { cond, body } => {
-                if cond.holds(env.get(cond.var)) {
+                if cond.holds(env.get(cond.var), ctx.nav().bounds(cond.var, env)) {
                     lower_stmts(ctx, body, env);
                 }
             }
@@ -384,62 +447,104 @@ pub fn lower_delayed(ctx: &mut Ctx, body: &[Stmt], env: &Env) {
     }
 }
 
-/// `env` with the first `depth` tile loops one iteration back and the inner
-/// loops unchanged; `None` at the first iteration.
-fn prev_key(loops: &[(Var, u64)], env: &Env, depth: usize) -> Option<Env> {
-    let mut prev = *env;
-    for &(v, extent) in loops[..depth].iter().rev() {
-        if prev.get(v) > 0 {
-            return Some(prev.with(v, prev.get(v) - 1));
-        }
-        prev = prev.with(v, extent - 1);
-    }
-    None
+/// A phase's tile loops as the walker steps them: every loop runs over
+/// `0..extent`, except a masked phase's key-block loop, which runs over the
+/// blocks its row tile sees.
+#[derive(Clone, Copy, Debug)]
+pub struct Loops<'n> {
+    pub loops: &'n [(Var, u64)],
+    pub range: Option<KeyRange>,
+    pub problem: &'n Problem,
 }
 
-/// The step after `env` in the inner loops (after the first `depth`),
-/// outer loops unchanged; `None` after the last.
-fn next_inner(loops: &[(Var, u64)], env: &Env, depth: usize) -> Option<Env> {
-    let mut next = *env;
-    for &(v, extent) in loops[depth..].iter().rev() {
-        if next.get(v) + 1 < extent {
-            return Some(next.with(v, next.get(v) + 1));
+impl Loops<'_> {
+    /// `[lo, hi)` of loop variable `v` at `env` (which fixes the outer loops).
+    pub fn bounds(&self, v: Var, env: &Env) -> (u64, u64) {
+        match self.range {
+            Some(r) if v == Var::C => self.problem.visible_blocks(r, env.get(Var::R)),
+            _ => (
+                0,
+                self.loops.iter().find(|(w, _)| *w == v).map_or(1, |l| l.1),
+            ),
         }
-        next = next.with(v, 0);
     }
-    None
-}
 
-/// The step after `env` in the first `depth` tile loops, inner loops reset.
-fn next_key(loops: &[(Var, u64)], env: &Env, depth: usize) -> Option<Env> {
-    let mut next = *env;
-    for &(v, _) in &loops[depth..] {
-        next = next.with(v, 0);
-    }
-    for &(v, extent) in loops[..depth].iter().rev() {
-        if next.get(v) + 1 < extent {
-            return Some(next.with(v, next.get(v) + 1));
+    /// `env` with loops `from..` at their first values.
+    fn reset(&self, mut env: Env, from: usize) -> Env {
+        for &(v, _) in &self.loops[from..] {
+            env = env.with(v, self.bounds(v, &env).0);
         }
-        next = next.with(v, 0);
+        env
     }
-    None
+
+    /// The first step of the phase.
+    pub fn first(&self) -> Env {
+        self.reset(Env { idx: [0; 4] }, 0)
+    }
+
+    /// Whether loops `from..` are at their first values.
+    fn at_first(&self, env: &Env, from: usize) -> bool {
+        self.loops[from..]
+            .iter()
+            .all(|&(v, _)| env.get(v) == self.bounds(v, env).0)
+    }
+
+    /// `env` with the first `depth` tile loops one iteration back and the
+    /// inner loops unchanged; `None` at the first iteration.
+    fn prev_key(&self, env: &Env, depth: usize) -> Option<Env> {
+        for i in (0..depth).rev() {
+            let v = self.loops[i].0;
+            if env.get(v) > self.bounds(v, env).0 {
+                let mut prev = env.with(v, env.get(v) - 1);
+                for &(w, _) in &self.loops[i + 1..depth] {
+                    prev = prev.with(w, self.bounds(w, &prev).1 - 1);
+                }
+                return Some(prev);
+            }
+        }
+        None
+    }
+
+    /// The step after `env` in loops `from..` with loops `..from` unchanged
+    /// (`to` = the loops that may advance), later loops reset; `None` after the last.
+    fn advance(&self, env: &Env, from: usize, to: usize) -> Option<Env> {
+        for i in (from..to).rev() {
+            let v = self.loops[i].0;
+            if env.get(v) + 1 < self.bounds(v, env).1 {
+                return Some(self.reset(env.with(v, env.get(v) + 1), i + 1));
+            }
+        }
+        None
+    }
+
+    /// The step after `env` in the inner loops (after the first `depth`),
+    /// outer loops unchanged; `None` after the last.
+    fn next_inner(&self, env: &Env, depth: usize) -> Option<Env> {
+        self.advance(env, depth, self.loops.len())
+    }
+
+    /// The step after `env` in the first `depth` tile loops, inner loops reset.
+    fn next_key(&self, env: &Env, depth: usize) -> Option<Env> {
+        self.advance(env, 0, depth)
+    }
 }
 
 fn lower_load(ctx: &mut Ctx, l: &Load, env: &Env) {
     let depth = ctx.nest.buffer(l.buf).key_depth;
     let inner = &ctx.loops[depth..];
-    let first_step = inner.iter().all(|&(v, _)| env.get(v) == 0);
+    let nav = ctx.nav();
+    let first_step = nav.at_first(env, depth);
     match l.when {
         LoadWhen::Now => lower_transfer(ctx, DmaDir::Load, l.buf, &l.slice, env, env, None),
         LoadWhen::Next => {
             if first_step {
-                if let Some(next) = next_key(ctx.loops, env, depth) {
+                if let Some(next) = nav.next_key(env, depth) {
                     lower_transfer(ctx, DmaDir::Load, l.buf, &l.slice, &next, &next, None);
                 }
             }
         }
         LoadWhen::NextSpread => {
-            let Some(next) = next_key(ctx.loops, env, depth) else {
+            let Some(next) = nav.next_key(env, depth) else {
                 return;
             };
             let parts: u64 = inner.iter().map(|&(_, e)| e).product();
@@ -478,7 +583,8 @@ fn lower_transfer(
     let eb = ctx.eb();
     let b = ctx.nest.buffer(buf);
     let (tensor_rows, tensor_cols) = match slice.tensor {
-        Tensor::Scores => (p.seq_len, p.seq_len),
+        Tensor::Scores => (p.queries, p.seq_len),
+        Tensor::Q | Tensor::O => (p.queries, p.head_dim),
         _ => (p.seq_len, p.head_dim),
     };
     let tensor = match slice.tensor {
@@ -494,13 +600,17 @@ fn lower_transfer(
         Tensor::Scores | Tensor::KeysThenValues { .. } => isa::TensorRole::Spill,
     };
     let base = ctx.bases[role as usize];
-    let (head0, nheads) = match slice.heads {
-        Heads::All => (0, p.batch * p.heads),
-        Heads::Batch => (env.get(Var::B) * p.heads, p.heads),
-        Heads::One => (env.get(Var::B) * p.heads + env.get(Var::H), 1),
+    // First DRAM head and heads of the slice: KV heads of K and V, the
+    // covered KV heads' query heads otherwise.
+    let (kv_head0, kv_heads) = match slice.heads {
+        Heads::All => (0, p.batch * p.kv_heads),
+        Heads::Batch => (env.get(Var::B) * p.kv_heads, p.kv_heads),
+        Heads::One => (env.get(Var::B) * p.kv_heads + env.get(Var::H), 1),
     };
-    let (mut row0, mut rows) = range(&slice.rows, env);
-    let (col0, cols) = range(&slice.cols, env);
+    let per_kv_head = if slice.tensor.kv() { 1 } else { p.group() };
+    let (head0, nheads) = (kv_head0 * per_kv_head, kv_heads * per_kv_head);
+    let (mut row0, mut rows) = range(&slice.rows, env, &p);
+    let (col0, cols) = range(&slice.cols, env, &p);
     let mut sram_row0 = 0;
     if let Some((index, parts)) = part {
         debug_assert_eq!(nheads, 1, "spread loads split one head's rows");
@@ -512,7 +622,7 @@ fn lower_transfer(
         }
         (sram_row0, row0, rows) = (lo, row0 + lo, hi - lo);
     }
-    let max_rows = b.rows.max_len();
+    let head_rows = Ctx::extent(&b.rows, buf_env);
     let stride = Ctx::extent(&b.cols, buf_env) + b.row_pad;
     debug_assert_eq!(
         cols, stride,
@@ -524,13 +634,13 @@ fn lower_transfer(
     let sram_at = |head: u64, row: u64| SramAddr {
         region: RegionId(buf.0 as u32),
         slot,
-        offset_bytes: (head * max_rows + row) * stride * eb,
+        offset_bytes: (head * head_rows + row) * stride * eb,
     };
-    let buf_head0 = ctx.head_in(b.heads, env);
+    let buf_head0 = ctx.head_in(b.heads, b.kv, env);
     // Whole rows of consecutive heads are contiguous in DRAM and in the buffer.
     let contiguous = cols == tensor_cols
         && (nheads == 1 || rows == tensor_rows)
-        && (nheads == 1 || max_rows == rows);
+        && (nheads == 1 || head_rows == rows);
     let transfers: Vec<(u64, u64, u64)> = if contiguous {
         vec![(0, rows * nheads, row0)]
     } else {
@@ -579,6 +689,7 @@ fn lower_gemm(ctx: &mut Ctx, g: &Gemm, env: &Env) {
     let accumulate = match g.accumulate {
         Accumulate::Never => false,
         Accumulate::UnlessFirst(v, first) => env.get(v) != first,
+        Accumulate::UnlessFirstOf(v) => env.get(v) != ctx.nav().bounds(v, env).0,
     };
     let touch = |o: &Operand, t: &SramTile, write| Touch {
         target: Target::Buffer(o.buf),
@@ -616,6 +727,20 @@ fn lower_vector(ctx: &mut Ctx, v: &VectorStmt, env: &Env) {
         }
     };
     let op = match v.kind {
+        VectorKind::Mask { rows: q, keys: k } => {
+            let p = &ctx.nest.problem;
+            let ((q_start, q_len), (k_start, k_len)) = (range(&q, env, p), range(&k, env, p));
+            // A tile the mask leaves whole needs no masking.
+            if !p.partly_masked(q_start, q_len, k_start, k_len) {
+                return;
+            }
+            VectorOp::Mask {
+                query0: p.query_offset() + q_start,
+                key0: k_start,
+                head_rows: q_len,
+                window: p.mask.window,
+            }
+        }
         VectorKind::RowMax => VectorOp::RowMax {
             max: stat(ctx, v.max),
         },
@@ -697,8 +822,9 @@ impl<'n> Walker<'n> {
         let Some(phase) = self.nest.phases.get(self.phase) else {
             return false;
         };
-        self.ctx.loops = &phase.loops;
-        let first = Env { idx: [0; 4] };
+        self.ctx.enter(phase);
+        let nav = self.ctx.nav();
+        let first = nav.first();
         match self.at {
             At::Start => {
                 lower_stmts(&mut self.ctx, &phase.prologue, &first);
@@ -706,7 +832,7 @@ impl<'n> Walker<'n> {
             }
             At::Step(env) => {
                 // Body order with delayed statements interleaved at their place.
-                let delayed = prev_key(&phase.loops, &env, phase.delay_depth);
+                let delayed = nav.prev_key(&env, phase.delay_depth);
                 for s in &phase.body {
                     match s {
                         Stmt::Delayed(inner) => {
@@ -717,21 +843,15 @@ impl<'n> Walker<'n> {
                         other => lower_stmts(&mut self.ctx, std::slice::from_ref(other), &env),
                     }
                 }
-                self.at = match next_key(&phase.loops, &env, phase.loops.len()) {
+                self.at = match nav.next_key(&env, phase.loops.len()) {
                     Some(next) => At::Step(next),
-                    None => {
-                        // The last outer iteration, from its first inner step.
-                        let mut start = env;
-                        for &(v, _) in &phase.loops[phase.delay_depth..] {
-                            start = start.with(v, 0);
-                        }
-                        At::Drain(start)
-                    }
+                    // The last outer iteration, from its first inner step.
+                    None => At::Drain(nav.reset(env, phase.delay_depth)),
                 };
             }
             At::Drain(env) => {
                 lower_delayed(&mut self.ctx, &phase.body, &env);
-                match next_inner(&phase.loops, &env, phase.delay_depth) {
+                match nav.next_inner(&env, phase.delay_depth) {
                     Some(next) => self.at = At::Drain(next),
                     None => {
                         self.phase += 1;
@@ -810,10 +930,10 @@ fn thresholds(body: &[Stmt], var: Var, out: &mut BTreeSet<u64>) {
             Stmt::For { body, .. } | Stmt::Delayed(body) => thresholds(body, var, out),
             Stmt::When { cond, body } => {
                 if cond.var == var {
-                    let k = match cond.test {
-                        Test::Eq(k) | Test::Lt(k) | Test::Ge(k) => k,
-                    };
-                    out.extend([k.saturating_sub(1), k, k + 1]);
+                    // First and last are in every class list already.
+                    if let Test::Eq(k) | Test::Lt(k) | Test::Ge(k) = cond.test {
+                        out.extend([k.saturating_sub(1), k, k + 1]);
+                    }
                 }
                 thresholds(body, var, out);
             }
@@ -828,19 +948,20 @@ fn thresholds(body: &[Stmt], var: Var, out: &mut BTreeSet<u64>) {
     }
 }
 
-/// `(representative, weight)` classes of `0..extent` that no condition splits.
-fn classes(extent: u64, cuts: &BTreeSet<u64>) -> Vec<(u64, u64)> {
-    let mut points: BTreeSet<u64> = cuts.iter().copied().filter(|&c| c < extent).collect();
+/// `(representative, weight)` classes of `lo..hi` that no condition splits.
+fn classes(lo: u64, hi: u64, cuts: &BTreeSet<u64>) -> Vec<(u64, u64)> {
+    let inside = |c: &u64| (lo..hi).contains(c);
+    let mut points: BTreeSet<u64> = cuts.iter().copied().filter(inside).collect();
     points.extend(
-        [0, 1, extent.saturating_sub(2), extent - 1]
+        [lo, lo + 1, hi.saturating_sub(2), hi - 1]
             .into_iter()
-            .filter(|&c| c < extent),
+            .filter(inside),
     );
     let mut out = Vec::new();
     let points: Vec<u64> = points.into_iter().collect();
     for (i, &p) in points.iter().enumerate() {
         out.push((p, 1));
-        let next = points.get(i + 1).copied().unwrap_or(extent);
+        let next = points.get(i + 1).copied().unwrap_or(hi);
         if next > p + 1 {
             out.push((p + 1, next - p - 1));
         }
@@ -848,55 +969,68 @@ fn classes(extent: u64, cuts: &BTreeSet<u64>) -> Vec<(u64, u64)> {
     out
 }
 
-/// The census of `nest` (see [`Census`]).
+/// Key blocks of row tile `env.r` where a causal mask starts or stops
+/// cutting into the tile (the diagonal, the window's edge).
+fn mask_cuts(p: &Problem, r: KeyRange, env: &Env, out: &mut BTreeSet<u64>) {
+    let q0 = p.query_offset() + env.get(Var::R) * r.rows;
+    let q1 = p.query_offset() + ((env.get(Var::R) + 1) * r.rows).min(p.queries) - 1;
+    let mut edges = vec![(q0 + 1) / r.cols];
+    if let Some(w) = p.mask.window {
+        edges.push((q1.saturating_sub(w)) / r.cols);
+    }
+    for e in edges {
+        out.extend([e.saturating_sub(1), e, e + 1]);
+    }
+}
+
+/// The census of `nest` (see [`Census`]). Under a causal mask, whether a
+/// tile is skipped or masked depends on its row tile, so every row tile is
+/// its own class and the key blocks are classed per row tile.
 pub fn census(nest: &LoopNest, tokens: &TokenPlan) -> Census {
     let mut total = Census::default();
     let mut ctx = Ctx::new(nest, tokens, None, true);
     for phase in &nest.phases {
-        ctx.loops = &phase.loops;
-        let first = Env { idx: [0; 4] };
+        ctx.enter(phase);
+        let nav = ctx.nav();
+        let first = nav.first();
         lower_stmts(&mut ctx, &phase.prologue, &first);
         for i in ctx.out.drain(..) {
             total.add(&i, 1);
         }
-        let per_loop: Vec<Vec<(u64, u64)>> = phase
+        let cuts: Vec<BTreeSet<u64>> = phase
             .loops
             .iter()
-            .map(|&(v, extent)| {
+            .map(|&(v, _)| {
                 let mut cuts = BTreeSet::new();
                 thresholds(&phase.body, v, &mut cuts);
-                classes(extent, &cuts)
+                cuts
             })
             .collect();
-        let mut choice = vec![0usize; per_loop.len()];
-        loop {
-            let mut env = first;
-            let mut weight = 1;
-            for (l, &c) in choice.iter().enumerate() {
-                let (rep, w) = per_loop[l][c];
-                env = env.with(phase.loops[l].0, rep);
-                weight *= w;
-            }
-            lower_stmts(&mut ctx, &phase.body, &env);
-            lower_delayed(&mut ctx, &phase.body, &env);
-            for i in ctx.out.drain(..) {
-                total.add(&i, weight);
-            }
-            // Odometer over the class choices.
-            let mut l = per_loop.len();
-            loop {
-                if l == 0 {
-                    break;
+        let masked = nest.problem.mask.causal;
+        // Depth-first over the classes of each loop, outermost first.
+        let mut stack = vec![(0usize, first, 1u64)];
+        while let Some((level, env, weight)) = stack.pop() {
+            if level == phase.loops.len() {
+                lower_stmts(&mut ctx, &phase.body, &env);
+                lower_delayed(&mut ctx, &phase.body, &env);
+                for i in ctx.out.drain(..) {
+                    total.add(&i, weight);
                 }
-                l -= 1;
-                choice[l] += 1;
-                if choice[l] < per_loop[l].len() {
-                    break;
-                }
-                choice[l] = 0;
+                continue;
             }
-            if choice.iter().all(|&c| c == 0) {
-                break;
+            let v = phase.loops[level].0;
+            let (lo, hi) = nav.bounds(v, &env);
+            let here = match (v, phase.key_range) {
+                (Var::R, _) if masked => (lo..hi).map(|r| (r, 1)).collect(),
+                (Var::C, Some(r)) => {
+                    let mut c = cuts[level].clone();
+                    mask_cuts(&nest.problem, r, &env, &mut c);
+                    classes(lo, hi, &c)
+                }
+                _ => classes(lo, hi, &cuts[level]),
+            };
+            for (rep, w) in here.into_iter().rev() {
+                stack.push((level + 1, env.with(v, rep), weight * w));
             }
         }
     }

@@ -21,7 +21,13 @@ pub(crate) fn problem(hw: &HwConfig, w: &Workload) -> Problem {
     Problem {
         batch: w.batch,
         heads: w.heads,
-        seq_len: w.seq_len,
+        kv_heads: w.kv_heads,
+        seq_len: w.keys(),
+        queries: w.queries(),
+        mask: isa::reference::AttentionMask {
+            causal: w.mask == crate::Mask::Causal,
+            window: w.window,
+        },
         head_dim: w.head_dim,
         element_bytes: hw.core.element_bytes,
     }
@@ -66,12 +72,16 @@ fn floor_pow2(x: u64) -> u64 {
 
 /// Unfused: scores in SRAM when that fits, else in DRAM with the largest
 /// power-of-two softmax row block that fits.
+/// With grouped KV heads the scores always go to DRAM: a row tile of the
+/// group's query heads is not one matrix of the all-heads score buffer.
 fn place_scores(hw: &HwConfig, p: &Problem, mut plan: Plan) -> (Plan, Footprint) {
     plan.scores_in_sram = true;
     plan.softmax_rows = plan.rows;
-    let fp = footprint(hw, p, &plan);
-    if fp.fits() {
-        return (plan, fp);
+    if p.group() == 1 {
+        let fp = footprint(hw, p, &plan);
+        if fp.fits() {
+            return (plan, fp);
+        }
     }
     plan.scores_in_sram = false;
     let mut rows = floor_pow2(plan.rows);
@@ -191,13 +201,23 @@ pub fn candidate(
 ) -> Result<(Plan, Footprint), CompileError> {
     check_flags(spec)?;
     let p = problem(hw, w);
-    Ok(finish(
-        hw,
-        &p,
-        base_plan(hw, &p, spec),
-        spec.spill || w.spill,
-        spec.cols,
-    ))
+    Ok(fixed(hw, &p, spec, spec.spill || w.spill))
+}
+
+/// The fixed plan of the flags and defaults. With grouped KV heads a row
+/// tile stacks the g query heads of its KV head, so when the default R
+/// (the PE rows) does not fit, it is halved until it does.
+fn fixed(hw: &HwConfig, p: &Problem, spec: &DataflowSpec, allow_spill: bool) -> (Plan, Footprint) {
+    let mut base = base_plan(hw, p, spec);
+    loop {
+        let (plan, fp) = finish(hw, p, base, allow_spill, spec.cols);
+        let row_tiled = plan.gran.is_none_or(|g| g == Gran::R);
+        if fp.fits() || p.group() == 1 || spec.rows.is_some() || !row_tiled || base.rows == 1 {
+            return (plan, fp);
+        }
+        base.rows /= 2;
+        base.softmax_rows = base.rows;
+    }
 }
 
 /// The plan to compile: the flags and defaults (`--mapping` fixed) or the
@@ -209,7 +229,7 @@ pub fn resolve(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Plan,
     let allow_spill = spec.spill || w.spill;
     match spec.mapping {
         Mapping::Fixed => {
-            let (plan, fp) = finish(hw, &p, base_plan(hw, &p, spec), allow_spill, spec.cols);
+            let (plan, fp) = fixed(hw, &p, spec, allow_spill);
             if fp.fits() {
                 Ok(plan)
             } else {
@@ -295,6 +315,9 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
     let n = p.seq_len;
     let allow_spill = spec.spill || w.spill;
     let fixed_or = |flag: Option<u64>, range: Vec<u64>| flag.map_or(range, |v| vec![v.min(n)]);
+    // Row tiles: up to the query rows (decode has few), and down to 16
+    // rows of stacked query heads (a group of g heads stacks g·R rows).
+    let (nq, min_rows) = (p.queries, (16 / p.group()).max(1));
     let mut tilings: Vec<Plan> = Vec::new();
     let base = base_plan(hw, &p, spec);
     match spec.dataflow {
@@ -328,7 +351,7 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
                         let rows = match (gran, spec.rows) {
                             (Gran::R, Some(r)) => vec![r.min(n)],
                             (Gran::R, None) => {
-                                let mut rows = fine_sizes(16, n);
+                                let mut rows = fine_sizes(min_rows, nq);
                                 rows.extend(largest_fitting_rows(hw, &p, &shape));
                                 rows.sort_unstable();
                                 rows.dedup();
@@ -342,7 +365,7 @@ pub fn rank(hw: &HwConfig, w: &Workload, spec: &DataflowSpec) -> Result<Vec<Rank
             }
         }
         Dataflow::Flash | Dataflow::Unfused => {
-            for r in fixed_or(spec.rows, sizes(16, n.min(1024))) {
+            for r in fixed_or(spec.rows, sizes(min_rows, nq.min(1024))) {
                 for c in fixed_or(spec.cols, sizes(16, n.min(4096))) {
                     tilings.push(Plan {
                         rows: r,

@@ -9,24 +9,26 @@ use isa::{
 };
 use std::sync::Arc;
 
-/// The DRAM layout: Q, K, V, O as `[B, H, N, d]`, then the spilled scores
-/// `[B, H, N, N]` when the program spills them.
+/// The DRAM layout: Q and O as `[B, H, queries, d]`, K and V as
+/// `[B, H_kv, keys, d]`, then the spilled scores `[B, H, queries, keys]`
+/// when the program spills them.
 pub fn dram_layout(p: &Problem, with_scores: bool) -> DramLayout {
     let mut layout = DramLayout::new(p.element_bytes);
-    let qkvo = [p.batch, p.heads, p.seq_len, p.head_dim];
-    for (name, role) in [
-        ("Q", TensorRole::Q),
-        ("K", TensorRole::K),
-        ("V", TensorRole::V),
-        ("O", TensorRole::O),
+    let qo = [p.batch, p.heads, p.queries, p.head_dim];
+    let kv = [p.batch, p.kv_heads, p.seq_len, p.head_dim];
+    for (name, role, dims) in [
+        ("Q", TensorRole::Q, qo),
+        ("K", TensorRole::K, kv),
+        ("V", TensorRole::V, kv),
+        ("O", TensorRole::O, qo),
     ] {
-        layout.push(name, role, qkvo);
+        layout.push(name, role, dims);
     }
     if with_scores {
         layout.push(
             "S",
             TensorRole::Spill,
-            [p.batch, p.heads, p.seq_len, p.seq_len],
+            [p.batch, p.heads, p.queries, p.seq_len],
         );
     }
     layout
@@ -83,6 +85,7 @@ pub fn assemble(nest: LoopNest, regions: RegionTable, sram_capacity_bytes: u64) 
         regions,
         dram: dram_layout(&nest.problem, spills),
         tokens: tokens.tokens.clone(),
+        mask: nest.problem.mask,
     };
     Program::new(header, Arc::new(NestSource { nest, tokens }))
 }

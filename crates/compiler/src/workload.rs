@@ -64,11 +64,11 @@ section! {
         /// Name of the model, copied into every output row.
         name: String = required, unit = "-", check = hwconfig::check::not_empty;
         /// Attention heads H (query heads).
-        heads: u64 = required, unit = "heads", check = hwconfig::check::positive;
+        heads: u64 = required, unit = "heads", check = hwconfig::check::count;
         /// Key/value heads H_kv; must divide `heads`; query heads h·g … h·g+g−1 (g = heads / kv_heads) share KV head h. Absent: `heads` (MHA); 1 is MQA.
         kv_heads: Option<u64> = (None), unit = "heads", check = positive_if_set;
         /// Elements per head d.
-        head_dim: u64 = required, unit = "elements", check = hwconfig::check::positive;
+        head_dim: u64 = required, unit = "elements", check = hwconfig::check::count;
         /// Model width D; must equal heads × head_dim.
         hidden: u64 = required, unit = "elements", check = hwconfig::check::positive;
         /// Batch B; `--batch` overrides it; 1 when neither is given.
@@ -89,6 +89,13 @@ section! {
         spill: bool = (false), unit = "-", check = hwconfig::check::any;
     }
 }
+
+/// The largest problem: B·H·N²·d ≤ 2⁵⁶, so every size, byte count and
+/// operation count derived from it (scores of 8-byte elements, both GEMMs,
+/// the census) fits 64 bits with room to spare.
+pub const MAX_ATTENTION_MACS: u128 = 1 << 56;
+/// The most heads, and the largest head dimension.
+const MAX_HEAD_COUNT: u64 = hwconfig::check::MAX_COUNT;
 
 /// Command-line values that override a workload file (`None`: not given).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -347,6 +354,7 @@ impl Workload {
                 ));
             }
         }
+        let size_key: (Origin, &str);
         let (seq_len, query_len, kv_len) = match phase {
             Phase::Prefill => {
                 for (value, what) in [(&kv_len, "kv_len"), (&query_len, "query_len")] {
@@ -360,13 +368,14 @@ impl Workload {
                         ));
                     }
                 }
-                let (n, _, _) = seq_len.ok_or_else(|| {
+                let (n, origin, key) = seq_len.ok_or_else(|| {
                     ConfigError::new(
                         missing,
                         "seq_len",
                         "required: give --seq-len or set seq_len in the workload file",
                     )
                 })?;
+                size_key = (origin, key);
                 (n, n, 0)
             }
             Phase::Decode => {
@@ -379,7 +388,7 @@ impl Workload {
                         ),
                     ));
                 }
-                let (cached, _, _) = kv_len.ok_or_else(|| {
+                let (cached, origin, key) = kv_len.ok_or_else(|| {
                     ConfigError::new(
                         phase_origin.clone(),
                         phase_key,
@@ -387,10 +396,12 @@ impl Workload {
                     )
                 })?;
                 let new = query_len.map_or(1, |(v, _, _)| v);
-                (cached + new, new, cached)
+                size_key = (origin, key);
+                // Saturating: a sum past u64 is refused by the size check below.
+                (cached.saturating_add(new), new, cached)
             }
         };
-        Ok(Workload {
+        let workload = Workload {
             name: d.name,
             batch: flags.batch.or(d.batch).unwrap_or(1),
             heads: d.heads,
@@ -404,7 +415,36 @@ impl Workload {
             query_len,
             kv_len,
             spill: d.spill,
-        })
+        };
+        let macs = workload.attention_macs();
+        if macs > MAX_ATTENTION_MACS || d.heads > MAX_HEAD_COUNT || d.head_dim > MAX_HEAD_COUNT {
+            let (origin, key) = size_key;
+            return Err(ConfigError::new(
+                origin,
+                key,
+                format!(
+                    "batch × heads × queries × keys × head_dim = {} × {} × {} × {} × {} = {macs} multiply-accumulates per attention GEMM; flatsim counts problems up to 2^{} exactly, with heads and head_dim up to {MAX_HEAD_COUNT}",
+                    workload.batch,
+                    workload.heads,
+                    workload.query_len,
+                    workload.seq_len,
+                    workload.head_dim,
+                    MAX_ATTENTION_MACS.ilog2()
+                ),
+            ));
+        }
+        Ok(workload)
+    }
+
+    /// B·H·queries·keys·d: the multiply-accumulates of one of attention's
+    /// two GEMMs without a mask (saturating at `u128::MAX`, far above
+    /// [`MAX_ATTENTION_MACS`]).
+    pub fn attention_macs(&self) -> u128 {
+        [self.heads, self.query_len, self.seq_len, self.head_dim]
+            .into_iter()
+            .fold(u128::from(self.batch), |product, x| {
+                product.saturating_mul(u128::from(x))
+            })
     }
 
     /// Loads a workload file, or a built-in workload by name (`bert`, `trxl`, `t5`, `xlm`).

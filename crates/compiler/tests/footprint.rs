@@ -10,6 +10,36 @@ fn column(row: &str, name: &str) -> String {
     row.split(',').nth(i).unwrap().to_owned()
 }
 
+/// With grouped KV heads and in decode, Table 2's count (K and V once per
+/// KV head, the group's query heads per tile) is what the buffers hold.
+#[test]
+fn grouped_and_decode_footprints_match_table_2() {
+    let hw = HwConfig::parse("cloud", hwconfig::builtin_preset("cloud").unwrap(), &[]).unwrap();
+    let decode = compiler::WorkloadFlags {
+        phase: Some(compiler::Phase::Decode),
+        kv_len: Some(4095),
+        query_len: Some(3),
+        ..Default::default()
+    };
+    let prefill = compiler::WorkloadFlags {
+        seq_len: Some(2048),
+        ..Default::default()
+    };
+    for flags in [decode, prefill] {
+        let w = Workload::load_with("qwen2-7b", &flags).unwrap();
+        for gran in [Gran::M, Gran::B, Gran::H, Gran::R] {
+            let spec = DataflowSpec {
+                gran: Some(gran),
+                ..DataflowSpec::new(Dataflow::Flat)
+            };
+            let (plan, fp) = compiler::plan_with_footprint(&hw, &w, &spec).unwrap();
+            let row = footprint_row(&plan, &fp, &compiler::problem(&hw, &w), None);
+            let table2: u64 = column(&row, "table2_bytes").parse().unwrap();
+            assert_eq!(table2, fp.main_bytes(), "{gran} {row}");
+        }
+    }
+}
+
 #[test]
 fn flat_footprints_match_table_2() {
     let hw = HwConfig::edge();

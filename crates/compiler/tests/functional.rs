@@ -23,7 +23,7 @@ fn check_program(
     isa::verify(program)
         .unwrap_or_else(|e| panic!("{}: {e}\n{}", plan.label(), isa::print(program)));
     assert_exactly_once(&coverage(program), w);
-    let err = max_error(program, w);
+    let err = max_error(program);
     assert!(err < 1e-9, "{}: max error {err}", plan.label());
     let c = compiler::census(hw, w, plan);
     let s = program.summary();
@@ -155,7 +155,7 @@ fn padded_score_rows_spread_over_banks_and_compute_the_same() {
             assert!(l_stride.iter().all(|&b| b == (16 + 8) * 2), "{l_stride:?}");
             isa::verify(&program).unwrap_or_else(|e| panic!("{}: {e}", plan.label()));
             assert_exactly_once(&coverage(&program), &w);
-            assert!(max_error(&program, &w) < 1e-9, "{}", plan.label());
+            assert!(max_error(&program) < 1e-9, "{}", plan.label());
         }
     }
 }

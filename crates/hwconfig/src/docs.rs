@@ -43,5 +43,27 @@ pub fn config_reference_markdown() -> String {
             ));
         }
     }
+    out.push_str(&limits_markdown());
     out
+}
+
+/// The bounds the checks enforce, so a refused value is never a surprise.
+fn limits_markdown() -> String {
+    use crate::check::*;
+    format!(
+        "\n## Limits\n\n\
+         Values outside these bounds are refused with the bound in the message \
+         (the models allocate state per resource, and time and bandwidth must stay physical):\n\n\
+         - counts (`pe_array.rows`, `pe_array.cols`, `sram.banks`, `sram.bank_width_bytes`, `vector.lanes`, `dma.max_outstanding`): at most {MAX_COUNT};\n\
+         - `sram.read_ports_per_bank`, `sram.write_ports_per_bank`: at most {MAX_PORTS};\n\
+         - `sram.capacity_bytes`: at most {MAX_CAPACITY_BYTES};\n\
+         - `sram.read_latency_cycles` and every `vector.op_cycles` entry: at most {MAX_CYCLES};\n\
+         - `core.element_bytes`: 1, 2, 4 or 8;\n\
+         - `dram.channels`: at most {MAX_CHANNELS}; `dram.ranks`: at most {MAX_RANKS}; `dram.read_queue`, `dram.write_queue`: at most {MAX_QUEUE_ENTRIES};\n\
+         - `core.clock_mhz`: 1 to 100000 MHz; `dram.bandwidth_gib_per_s`: 1 to 1048576 GiB/s; `dram.latency_ns`: 0 to 1000000 ns; energies: 0 to 1000000 pJ.\n\n\
+         A `[dram]` key the chosen `dram.model` ignores is refused: `bandwidth_gib_per_s` and `latency_ns` belong to the \
+         bandwidth model, the others (but `model`) to the cycle model. The vector unit must be able to stream a step: \
+         4 × `vector.lanes` × `core.element_bytes` + one request must fit its buffer of four requests, a request being at \
+         most one SRAM line (min(`sram.banks`, 128) × `sram.bank_width_bytes`).\n"
+    )
 }

@@ -101,6 +101,12 @@ impl HwConfig {
     pub fn to_toml_string(&self) -> String {
         let mut doc = toml_edit::DocumentMut::new();
         self.write(&mut doc);
+        // Keys the DRAM model ignores are not "used"; the file would be refused with them.
+        if let Some(dram) = doc.get_mut("dram").and_then(|d| d.as_table_like_mut()) {
+            for key in self.ignored_dram_keys().0 {
+                dram.remove(key.trim_start_matches("dram."));
+            }
+        }
         doc.to_string()
     }
 
@@ -131,11 +137,54 @@ impl HwConfig {
                 ),
             );
         }
+        self.check_model_keys(source)?;
         if self.dram.model == DramModel::Bandwidth && self.dram.bandwidth_gib_per_s.is_none() {
             return fail(
                 "dram.bandwidth_gib_per_s",
                 "required when dram.model = \"bandwidth\"".into(),
             );
+        }
+        Ok(())
+    }
+}
+
+/// `dram` keys that only one DRAM model reads.
+const BANDWIDTH_ONLY_KEYS: &[&str] = &["dram.bandwidth_gib_per_s", "dram.latency_ns"];
+const CYCLE_ONLY_KEYS: &[&str] = &[
+    "dram.preset",
+    "dram.channels",
+    "dram.ranks",
+    "dram.address_mapping",
+    "dram.page_policy",
+    "dram.refresh",
+    "dram.read_queue",
+    "dram.write_queue",
+];
+
+impl HwConfig {
+    /// The `dram` keys the chosen model ignores, and the model that reads them.
+    fn ignored_dram_keys(&self) -> (&'static [&'static str], DramModel) {
+        match self.dram.model {
+            DramModel::Bandwidth => (CYCLE_ONLY_KEYS, DramModel::Cycle),
+            DramModel::Cycle => (BANDWIDTH_ONLY_KEYS, DramModel::Bandwidth),
+        }
+    }
+
+    /// A key the chosen DRAM model would ignore is refused, so a setting
+    /// never silently has no effect.
+    fn check_model_keys(&self, source: &Source) -> Result<(), ConfigError> {
+        let (ignored, user) = self.ignored_dram_keys();
+        for key in ignored {
+            if let Some((_, origin)) = source.lookup(key)? {
+                return Err(ConfigError::new(
+                    origin,
+                    *key,
+                    format!(
+                        "dram.model = \"{}\" ignores this key; only dram.model = \"{user}\" uses it (remove it, or change dram.model)",
+                        self.dram.model
+                    ),
+                ));
+            }
         }
         Ok(())
     }

@@ -67,18 +67,18 @@ section! {
 section! {
     pub struct Core at "core", "The core clock and data format." {
         /// Core clock frequency; every unit but DRAM runs on it.
-        clock_mhz: f64 = required, unit = "MHz", check = check::positive_number;
+        clock_mhz: f64 = required, unit = "MHz", check = check::clock_mhz;
         /// Bytes per tensor element (2 = 16-bit data).
-        element_bytes: u64 = (2), unit = "bytes", check = check::power_of_two;
+        element_bytes: u64 = (2), unit = "bytes", check = check::element_bytes;
     }
 }
 
 section! {
     pub struct PeArray at "pe_array", "The systolic array of multiply-accumulate units." {
         /// Rows of processing elements.
-        rows: u64 = required, unit = "PEs", check = check::positive;
+        rows: u64 = required, unit = "PEs", check = check::count;
         /// Columns of processing elements.
-        cols: u64 = required, unit = "PEs", check = check::positive;
+        cols: u64 = required, unit = "PEs", check = check::count;
         /// Dataflow for GEMMs whose mapping does not fix one.
         dataflow: PeDataflow = (PeDataflow::Os), unit = "-", check = check::any;
         /// Overlap the next fold's fill with the previous fold's drain (double-buffered array); false = SCALE-Sim's model, every fold pays its full fill and drain.
@@ -89,17 +89,17 @@ section! {
 section! {
     pub struct Sram at "sram", "The banked on-chip scratchpad." {
         /// Total scratchpad capacity; a multiple of banks × bank_width_bytes.
-        capacity_bytes: u64 = required, unit = "bytes", check = check::positive;
+        capacity_bytes: u64 = required, unit = "bytes", check = check::capacity_bytes;
         /// Number of banks; addresses interleave across them.
-        banks: u64 = required, unit = "banks", check = check::power_of_two;
+        banks: u64 = required, unit = "banks", check = check::count_power_of_two;
         /// Bytes one bank port moves per cycle; the interleaving granularity.
-        bank_width_bytes: u64 = required, unit = "bytes", check = check::power_of_two;
+        bank_width_bytes: u64 = required, unit = "bytes", check = check::count_power_of_two;
         /// Read ports of each bank.
-        read_ports_per_bank: u64 = (1), unit = "ports", check = check::positive;
+        read_ports_per_bank: u64 = (1), unit = "ports", check = check::ports;
         /// Write ports of each bank.
-        write_ports_per_bank: u64 = (1), unit = "ports", check = check::positive;
+        write_ports_per_bank: u64 = (1), unit = "ports", check = check::ports;
         /// Cycles from a granted read to its data.
-        read_latency_cycles: u64 = (1), unit = "cycles", check = check::positive;
+        read_latency_cycles: u64 = (1), unit = "cycles", check = check::cycles;
     }
 }
 
@@ -108,15 +108,15 @@ section! {
         /// `bandwidth`: fixed-rate pipe; `cycle`: cycle-level DRAM of `preset`.
         model: DramModel = (DramModel::Bandwidth), unit = "-", check = check::any;
         /// Sustained bandwidth of the bandwidth model; required when model = "bandwidth".
-        bandwidth_gib_per_s: Option<f64> = (None), unit = "GiB/s", check = check::positive_number_if_set;
+        bandwidth_gib_per_s: Option<f64> = (None), unit = "GiB/s", check = check::bandwidth_gib_per_s_if_set;
         /// Latency of every request in the bandwidth model.
-        latency_ns: f64 = (100.0), unit = "ns", check = check::non_negative_number;
+        latency_ns: f64 = (100.0), unit = "ns", check = check::latency_ns;
         /// DRAM standard and speed grade of the cycle model.
         preset: DramPreset = (DramPreset::Ddr4_3200), unit = "-", check = check::any;
         /// Independent channels, each with its own controller.
-        channels: u64 = (1), unit = "channels", check = check::power_of_two;
+        channels: u64 = (1), unit = "channels", check = check::channels;
         /// Ranks per channel.
-        ranks: u64 = (1), unit = "ranks", check = check::power_of_two;
+        ranks: u64 = (1), unit = "ranks", check = check::ranks;
         /// Address bit fields from most to least significant: Ro(w) Ra(nk) Bg (bank group) Ba(nk) Co(lumn) Ch(annel).
         address_mapping: AddressMapping = (AddressMapping::default()), unit = "-", check = check::any;
         /// `open` keeps a row open after an access; `closed` precharges it.
@@ -124,16 +124,16 @@ section! {
         /// `all-bank` refreshes a rank at a time; `per-bank` one bank at a time.
         refresh: RefreshPolicy = (RefreshPolicy::AllBank), unit = "-", check = check::any;
         /// Read-queue entries per channel controller.
-        read_queue: u64 = (32), unit = "requests", check = check::positive;
+        read_queue: u64 = (32), unit = "requests", check = check::queue_entries;
         /// Write-queue entries per channel controller.
-        write_queue: u64 = (32), unit = "requests", check = check::positive;
+        write_queue: u64 = (32), unit = "requests", check = check::queue_entries;
     }
 }
 
 section! {
     pub struct Vector at "vector", "The vector unit that computes softmax." {
         /// Elements processed per cycle per operation.
-        lanes: u64 = required, unit = "lanes", check = check::positive;
+        lanes: u64 = required, unit = "lanes", check = check::count;
         /// Softmax costs no cycles (FLAT's own accounting); operations are still counted.
         ideal: bool = (false), unit = "-", check = check::any;
         tables { op_cycles: OpCycles }
@@ -143,38 +143,38 @@ section! {
 section! {
     pub struct OpCycles at "vector.op_cycles", "Cycles per element per lane of each vector operation." {
         /// Running or row maximum.
-        max: u64 = (1), unit = "cycles/element", check = check::positive;
+        max: u64 = (1), unit = "cycles/element", check = check::cycles;
         /// Subtraction.
-        sub: u64 = (1), unit = "cycles/element", check = check::positive;
+        sub: u64 = (1), unit = "cycles/element", check = check::cycles;
         /// Exponential.
-        exp: u64 = (1), unit = "cycles/element", check = check::positive;
+        exp: u64 = (1), unit = "cycles/element", check = check::cycles;
         /// Addition (row sums).
-        add: u64 = (1), unit = "cycles/element", check = check::positive;
+        add: u64 = (1), unit = "cycles/element", check = check::cycles;
         /// Multiplication (scaling).
-        mul: u64 = (1), unit = "cycles/element", check = check::positive;
+        mul: u64 = (1), unit = "cycles/element", check = check::cycles;
         /// Division (reciprocal of the row sum).
-        div: u64 = (1), unit = "cycles/element", check = check::positive;
+        div: u64 = (1), unit = "cycles/element", check = check::cycles;
     }
 }
 
 section! {
     pub struct Dma at "dma", "The DMA engine, the only path between DRAM and SRAM." {
         /// DRAM requests in flight at most.
-        max_outstanding: u64 = (64), unit = "requests", check = check::positive;
+        max_outstanding: u64 = (64), unit = "requests", check = check::count;
     }
 }
 
 section! {
     pub struct Energy at "energy", "Energy per action; every entry is required." {
         /// Energy of one multiply-accumulate.
-        mac_pj: f64 = required, unit = "pJ", check = check::non_negative_number;
+        mac_pj: f64 = required, unit = "pJ", check = check::energy_pj;
         /// Energy per byte read from SRAM.
-        sram_read_pj_per_byte: f64 = required, unit = "pJ/byte", check = check::non_negative_number;
+        sram_read_pj_per_byte: f64 = required, unit = "pJ/byte", check = check::energy_pj;
         /// Energy per byte written to SRAM.
-        sram_write_pj_per_byte: f64 = required, unit = "pJ/byte", check = check::non_negative_number;
+        sram_write_pj_per_byte: f64 = required, unit = "pJ/byte", check = check::energy_pj;
         /// Energy per bit moved to or from DRAM.
-        dram_pj_per_bit: f64 = required, unit = "pJ/bit", check = check::non_negative_number;
+        dram_pj_per_bit: f64 = required, unit = "pJ/bit", check = check::energy_pj;
         /// Energy of one vector element operation.
-        vector_op_pj: f64 = required, unit = "pJ", check = check::non_negative_number;
+        vector_op_pj: f64 = required, unit = "pJ", check = check::energy_pj;
     }
 }

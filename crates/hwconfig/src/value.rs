@@ -177,24 +177,123 @@ pub mod check {
         }
     }
 
-    pub fn positive_number(value: &f64) -> Result<(), String> {
-        if *value > 0.0 {
-            Ok(())
+    /// Largest count of a replicated resource (PE rows or columns, banks,
+    /// lanes, queue entries, requests in flight): 2¹⁶. The models allocate
+    /// state per resource, so a larger count is refused rather than allocated.
+    pub const MAX_COUNT: u64 = 1 << 16;
+    /// Largest SRAM capacity: 2⁴⁰ bytes (1 TiB).
+    pub const MAX_CAPACITY_BYTES: u64 = 1 << 40;
+    /// Largest per-operation cost or latency in cycles: 2²⁰.
+    pub const MAX_CYCLES: u64 = 1 << 20;
+
+    fn at_most(value: u64, max: u64, what: &str) -> Result<(), String> {
+        if value > max {
+            Err(format!("{value} is above the maximum {what} of {max}"))
         } else {
-            Err(format!("must be positive, found {value}"))
+            Ok(())
         }
     }
 
-    pub fn positive_number_if_set(value: &Option<f64>) -> Result<(), String> {
-        value.as_ref().map_or(Ok(()), positive_number)
+    /// 1 ..= [`MAX_COUNT`].
+    pub fn count(value: &u64) -> Result<(), String> {
+        positive(value)?;
+        at_most(*value, MAX_COUNT, "count")
     }
 
-    pub fn non_negative_number(value: &f64) -> Result<(), String> {
-        if *value >= 0.0 {
-            Ok(())
+    /// A power of two ≤ [`MAX_COUNT`].
+    pub fn count_power_of_two(value: &u64) -> Result<(), String> {
+        power_of_two(value)?;
+        at_most(*value, MAX_COUNT, "count")
+    }
+
+    /// Largest DRAM channel count: 256 (the controllers' queues are allocated per channel).
+    pub const MAX_CHANNELS: u64 = 256;
+    /// Largest rank count per channel: 16.
+    pub const MAX_RANKS: u64 = 16;
+    /// Largest DRAM controller queue: 4096 entries per channel.
+    pub const MAX_QUEUE_ENTRIES: u64 = 4096;
+
+    /// A power of two ≤ [`MAX_CHANNELS`].
+    pub fn channels(value: &u64) -> Result<(), String> {
+        power_of_two(value)?;
+        at_most(*value, MAX_CHANNELS, "channel count")
+    }
+
+    /// A power of two ≤ [`MAX_RANKS`].
+    pub fn ranks(value: &u64) -> Result<(), String> {
+        power_of_two(value)?;
+        at_most(*value, MAX_RANKS, "rank count")
+    }
+
+    /// 1 ..= [`MAX_QUEUE_ENTRIES`].
+    pub fn queue_entries(value: &u64) -> Result<(), String> {
+        positive(value)?;
+        at_most(*value, MAX_QUEUE_ENTRIES, "queue size")
+    }
+
+    /// Largest port count of an SRAM bank: 64.
+    pub const MAX_PORTS: u64 = 64;
+
+    /// 1 ..= [`MAX_PORTS`].
+    pub fn ports(value: &u64) -> Result<(), String> {
+        positive(value)?;
+        at_most(*value, MAX_PORTS, "port count")
+    }
+
+    /// 1 ..= [`MAX_CAPACITY_BYTES`].
+    pub fn capacity_bytes(value: &u64) -> Result<(), String> {
+        positive(value)?;
+        at_most(*value, MAX_CAPACITY_BYTES, "capacity")
+    }
+
+    /// 1 ..= [`MAX_CYCLES`].
+    pub fn cycles(value: &u64) -> Result<(), String> {
+        positive(value)?;
+        at_most(*value, MAX_CYCLES, "cycles")
+    }
+
+    /// Element size: 1, 2, 4 or 8 bytes.
+    pub fn element_bytes(value: &u64) -> Result<(), String> {
+        power_of_two(value)?;
+        at_most(*value, 8, "element size")
+    }
+
+    fn number_within(value: f64, min: f64, max: f64, unit: &str) -> Result<(), String> {
+        if value < min || value > max {
+            // Plain decimal for ordinary numbers, scientific for extreme ones.
+            let shown = if (1e-6..1e12).contains(&value.abs()) {
+                value.to_string()
+            } else {
+                format!("{value:e}")
+            };
+            Err(format!(
+                "{shown} {unit} is outside the supported range {min} ..= {max} {unit}"
+            ))
         } else {
-            Err(format!("must not be negative, found {value}"))
+            Ok(())
         }
+    }
+
+    /// A core clock of 1 MHz to 100 GHz.
+    pub fn clock_mhz(value: &f64) -> Result<(), String> {
+        number_within(*value, 1.0, 1e5, "MHz")
+    }
+
+    /// A bandwidth of 1 GiB/s to 1 PiB/s, when set.
+    pub fn bandwidth_gib_per_s_if_set(value: &Option<f64>) -> Result<(), String> {
+        value
+            .as_ref()
+            .map_or(Ok(()), |v| number_within(*v, 1.0, 1024.0 * 1024.0, "GiB/s"))
+    }
+
+    /// A DRAM latency of 0 to 1 ms.
+    pub fn latency_ns(value: &f64) -> Result<(), String> {
+        number_within(*value, 0.0, 1e6, "ns")
+    }
+
+    /// An energy of 0 to 1 µJ (10⁶ pJ) per action.
+    pub fn energy_pj(value: &f64) -> Result<(), String> {
+        number_within(*value, 0.0, 1e6, "pJ")
     }
 
     pub fn format_version(value: &u64) -> Result<(), String> {

@@ -138,12 +138,10 @@ fn overrides_apply_and_are_validated() {
     let overrides = vec![
         "pe_array.rows=64".to_owned(),
         "pe_array.dataflow=ws".to_owned(),
-        "dram.model=cycle".to_owned(),
     ];
     let config = HwConfig::parse("edge.toml", edge_text(), &overrides).unwrap();
     assert_eq!(config.pe_array.rows, 64);
     assert_eq!(config.pe_array.dataflow, PeDataflow::Ws);
-    assert_eq!(config.dram.model, DramModel::Cycle);
 
     let err =
         HwConfig::parse("edge.toml", edge_text(), &["pe_array.rowz=64".to_owned()]).unwrap_err();
@@ -221,5 +219,86 @@ mod no_panic {
         fn arbitrary_overrides_never_panic(key in "[a-z_.]{0,20}", value in "[ -~]{0,10}") {
             let _ = HwConfig::parse("edge.toml", edge_text(), &[format!("{key}={value}")]);
         }
+    }
+}
+
+#[test]
+fn keys_the_dram_model_ignores_are_refused() {
+    let err =
+        HwConfig::parse("edge.toml", edge_text(), &["dram.model=cycle".to_owned()]).unwrap_err();
+    assert_eq!(err.key, "dram.bandwidth_gib_per_s");
+    assert_eq!(
+        err.origin.to_string(),
+        format!("edge.toml:{}", line_of(edge_text(), "bandwidth_gib_per_s"))
+    );
+    assert!(
+        err.reason
+            .contains("only dram.model = \"bandwidth\" uses it"),
+        "{err}"
+    );
+    let err =
+        HwConfig::parse("edge.toml", edge_text(), &["dram.preset=hbm2".to_owned()]).unwrap_err();
+    assert_eq!(
+        (err.key.as_str(), err.origin.clone()),
+        ("dram.preset", Origin::Override)
+    );
+    assert!(
+        err.reason.contains("only dram.model = \"cycle\" uses it"),
+        "{err}"
+    );
+    let edge = HwConfig::edge();
+    assert_eq!(edge.dram.model, DramModel::Bandwidth);
+    assert!(!edge.to_toml_string().contains("preset"));
+}
+
+#[test]
+fn sizes_and_physical_numbers_have_documented_bounds() {
+    for (set, key, reason) in [
+        (
+            "dram.write_queue=4294967296",
+            "dram.write_queue",
+            "above the maximum queue size of 4096",
+        ),
+        (
+            "sram.read_ports_per_bank=100000",
+            "sram.read_ports_per_bank",
+            "maximum port count of 64",
+        ),
+        (
+            "dma.max_outstanding=1000000",
+            "dma.max_outstanding",
+            "maximum count",
+        ),
+        ("vector.lanes=131072", "vector.lanes", "maximum count"),
+        (
+            "core.clock_mhz=1e-300",
+            "core.clock_mhz",
+            "outside the supported range 1 ..= 100000 MHz",
+        ),
+        ("core.clock_mhz=1e300", "core.clock_mhz", "100000 MHz"),
+        (
+            "dram.bandwidth_gib_per_s=1e-300",
+            "dram.bandwidth_gib_per_s",
+            "GiB/s",
+        ),
+        (
+            "dram.latency_ns=1e20",
+            "dram.latency_ns",
+            "0 ..= 1000000 ns",
+        ),
+        (
+            "core.element_bytes=16",
+            "core.element_bytes",
+            "maximum element size of 8",
+        ),
+        (
+            "sram.capacity_bytes=4398046511104",
+            "sram.capacity_bytes",
+            "maximum capacity",
+        ),
+    ] {
+        let err = HwConfig::parse("edge.toml", edge_text(), &[set.to_owned()]).unwrap_err();
+        assert_eq!(err.key, key, "{set}: {err}");
+        assert!(err.reason.contains(reason), "{set}: {err}");
     }
 }

@@ -126,14 +126,24 @@ impl Machine {
                 VectorOp::RunningMax { max, factor } => {
                     let (m, f) = (stat(self, &max, i), stat(self, &factor, i));
                     let new = self.sram[m].max(row_max);
-                    self.sram[f] = (self.sram[m] - new).exp();
+                    // A row that has seen only masked keys keeps factor 1.
+                    self.sram[f] = if new == f64::NEG_INFINITY {
+                        1.0
+                    } else {
+                        (self.sram[m] - new).exp()
+                    };
                     self.sram[m] = new;
                 }
                 VectorOp::ExpSum { max, sum, rescale } => {
                     let m = self.sram[stat(self, &max, i)];
                     let mut s = 0.0;
                     for &c in &cells {
-                        self.sram[c] = (self.sram[c] - m).exp();
+                        // Masked entries (−∞) weigh 0, even in a row masked so far.
+                        self.sram[c] = if self.sram[c] == f64::NEG_INFINITY {
+                            0.0
+                        } else {
+                            (self.sram[c] - m).exp()
+                        };
                         s += self.sram[c];
                     }
                     let at = stat(self, &sum, i);
@@ -152,6 +162,19 @@ impl Machine {
                     let reciprocal = 1.0 / self.sram[stat(self, &sum, i)];
                     for &c in &cells {
                         self.sram[c] *= reciprocal;
+                    }
+                }
+                VectorOp::Mask {
+                    query0,
+                    key0,
+                    head_rows,
+                    window,
+                } => {
+                    let query = query0 + i % head_rows;
+                    for (j, &c) in cells.iter().enumerate() {
+                        if crate::masked(query, key0 + j as u64, window) {
+                            self.sram[c] = f64::NEG_INFINITY;
+                        }
                     }
                 }
             }

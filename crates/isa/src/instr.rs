@@ -156,6 +156,22 @@ pub enum VectorOp {
     /// `x[i][j] /= sum[i]`, as one reciprocal per row and one multiply per
     /// element (pass 3 of three-pass softmax; the final divide of one-pass).
     DivideRows { sum: SramAddr },
+    /// `x[i][j] = −∞` where key `key0 + j` is hidden from query
+    /// `query0 + i mod head_rows` (rows stack heads of `head_rows` rows):
+    /// a key after the query (causal), or `window` or more before it. One
+    /// compare-and-select per element, counted as a `max`.
+    Mask {
+        query0: u64,
+        key0: u64,
+        head_rows: u64,
+        window: Option<u64>,
+    },
+}
+
+/// Whether key position `key` is hidden from query position `query` under a
+/// causal mask with an optional sliding window.
+pub fn masked(query: u64, key: u64, window: Option<u64>) -> bool {
+    key > query || window.is_some_and(|w| key + w <= query)
 }
 
 impl VectorOp {
@@ -166,6 +182,7 @@ impl VectorOp {
             VectorOp::ExpSum { .. } => "expsum",
             VectorOp::Rescale { .. } => "rescale",
             VectorOp::DivideRows { .. } => "divide",
+            VectorOp::Mask { .. } => "mask",
         }
     }
 }
@@ -225,7 +242,7 @@ impl VectorOp {
     pub fn mix(&self) -> (ElementOps, ElementOps) {
         let one = ElementOps::default();
         match self {
-            VectorOp::RowMax { .. } => (ElementOps { max: 1, ..one }, one),
+            VectorOp::RowMax { .. } | VectorOp::Mask { .. } => (ElementOps { max: 1, ..one }, one),
             VectorOp::RunningMax { .. } => (
                 ElementOps { max: 1, ..one },
                 ElementOps {
@@ -351,6 +368,7 @@ impl Instr {
                 };
                 match v.op {
                     VectorOp::RowMax { max } => vec![x_read, stat(max, true)],
+                    VectorOp::Mask { .. } => vec![x_read, x_write],
                     VectorOp::RunningMax { max, factor } => vec![
                         x_read,
                         stat(max, false),

@@ -41,13 +41,14 @@ mod instr;
 mod layout;
 mod parse;
 mod program;
+pub mod reference;
 mod region;
 pub mod text;
 pub mod verify;
 
 pub use instr::{
-    Access, DmaDir, DmaInstr, ElementOps, GemmInstr, Instr, Pattern, PeDataflow, Place, RegionId,
-    SramAddr, SramTile, Sync, TokenId, Unit, VectorInstr, VectorOp, Wait,
+    masked, Access, DmaDir, DmaInstr, ElementOps, GemmInstr, Instr, Pattern, PeDataflow, Place,
+    RegionId, SramAddr, SramTile, Sync, TokenId, Unit, VectorInstr, VectorOp, Wait,
 };
 pub use layout::{DramLayout, DramTensor, TensorRole};
 pub use parse::{parse, ParseError};

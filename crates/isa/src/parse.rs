@@ -157,6 +157,22 @@ impl Reader {
                 h.dram.element_bytes = h.element_bytes;
             }
             "sram_capacity_bytes" => h.sram_capacity_bytes = single(rest)?,
+            "mask" => {
+                let (kind, fields) = rest.split_first().ok_or("missing mask kind")?;
+                if *kind != "causal" {
+                    return Err(format!("unknown mask `{kind}`; the one mask is `causal`"));
+                }
+                let mut f = Fields::new(fields)?;
+                h.mask = crate::reference::AttentionMask {
+                    causal: true,
+                    window: if f.map.contains_key("window") {
+                        Some(f.num("window")?)
+                    } else {
+                        None
+                    },
+                };
+                f.done()?;
+            }
             "region" => {
                 let (name, fields) = rest.split_first().ok_or("missing region name")?;
                 if !is_name(name) || h.regions.by_name(name).is_some() {
@@ -274,6 +290,16 @@ impl Reader {
                     "divide" => VectorOp::DivideRows {
                         sum: self.addr(f.take("sum")?)?,
                     },
+                    "mask" => VectorOp::Mask {
+                        query0: f.num("query0")?,
+                        key0: f.num("key0")?,
+                        head_rows: f.num("head_rows")?,
+                        window: if f.map.contains_key("window") {
+                            Some(f.num("window")?)
+                        } else {
+                            None
+                        },
+                    },
                     other => return Err(format!("unknown vector operation `{other}`")),
                 };
                 Instr::Vector(VectorInstr {
@@ -313,6 +339,7 @@ pub fn parse(text: &str) -> std::result::Result<Program, ParseError> {
             regions: RegionTable::default(),
             dram: DramLayout::new(0),
             tokens: Vec::new(),
+            mask: Default::default(),
         },
         streams: Default::default(),
     };

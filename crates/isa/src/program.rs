@@ -45,6 +45,8 @@ pub struct ProgramHeader {
     pub regions: RegionTable,
     pub dram: DramLayout,
     pub tokens: Vec<Token>,
+    /// Which keys each query sees; the reference attention applies it.
+    pub mask: crate::reference::AttentionMask,
 }
 
 impl ProgramHeader {

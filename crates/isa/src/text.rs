@@ -133,6 +133,17 @@ impl Names<'_> {
                     }
                     VectorOp::Rescale { factor } => stat("factor", factor),
                     VectorOp::DivideRows { sum } => stat("sum", sum),
+                    VectorOp::Mask {
+                        query0,
+                        key0,
+                        head_rows,
+                        window,
+                    } => {
+                        let _ = write!(out, " query0={query0} key0={key0} head_rows={head_rows}");
+                        if let Some(w) = window {
+                            let _ = write!(out, " window={w}");
+                        }
+                    }
                 }
             }
         }
@@ -147,6 +158,12 @@ pub fn write_header(h: &ProgramHeader, w: &mut dyn io::Write) -> io::Result<()> 
     writeln!(w, "name {}", h.name)?;
     writeln!(w, "element_bytes {}", h.element_bytes)?;
     writeln!(w, "sram_capacity_bytes {}", h.sram_capacity_bytes)?;
+    if h.mask.causal {
+        match h.mask.window {
+            Some(win) => writeln!(w, "mask causal window={win}")?,
+            None => writeln!(w, "mask causal")?,
+        }
+    }
     for r in &h.regions.regions {
         writeln!(
             w,

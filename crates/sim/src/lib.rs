@@ -25,10 +25,9 @@ mod root;
 mod tokens;
 mod translate;
 
-pub use machine::MAX_ABS_ERROR;
 pub use memory::MemoryModel;
 pub use pe_unit::{LOOKAHEAD_FOLDS, MAX_PENDING_WRITE_FOLDS};
-pub use report::{Energy, Epoch, RunReport, UnitReport};
+pub use report::{Energy, Epoch, EpochSink, RunReport, UnitReport};
 pub use root::{Resource, RootAccount, ROOT_STATS};
 
 use simkit::{Cycle, TraceSink};
@@ -40,8 +39,10 @@ pub struct RunOptions<'a> {
     pub fast_forward: bool,
     /// Functional simulation with Q, K, V drawn from this seed.
     pub functional_seed: Option<u64>,
-    /// Timeline epochs of this many cycles.
+    /// Timeline epochs of this many cycles, sent to `timeline`.
     pub epoch_cycles: Option<Cycle>,
+    /// Receives each epoch of `epoch_cycles` as soon as it ends.
+    pub timeline: Option<Box<dyn EpochSink + Send>>,
     /// Receives one event per executed instruction.
     pub trace: Option<&'a mut dyn TraceSink>,
     /// Called with the current cycle now and then (for progress bars).

@@ -15,9 +15,6 @@ use simkit::{account_stats, Component, Cycle, StallReason, TraceEvent};
 use std::collections::VecDeque;
 use std::iter::Peekable;
 
-/// Above this max |O − reference| a functional run fails.
-pub const MAX_ABS_ERROR: f64 = 1e-3;
-
 /// How often (in simulated cycles) the progress callback is called at most.
 const PROGRESS_EVERY_CYCLES: Cycle = 1 << 20;
 
@@ -373,6 +370,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
         let RunOptions {
             fast_forward,
             epoch_cycles,
+            timeline,
             mut trace,
             mut progress,
             give_up_after,
@@ -386,8 +384,8 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
         // An ideal vector unit spends no cycles, so it has no utilization.
         let lanes = (!self.hw.vector.ideal).then_some(self.hw.vector.lanes as f64);
         let peak_bytes_per_cycle = self.dma.port().peak_bytes_per_second() / self.hw.clock_hz();
-        let epoch = epoch_cycles.filter(|&e| e > 0);
-        let mut timeline = Vec::new();
+        let mut timeline = timeline.filter(|_| epoch_cycles.is_some_and(|e| e > 0));
+        let epoch = epoch_cycles.filter(|_| timeline.is_some());
         let mut epoch_start = (0, 0.0, 0u64, 0u64); // cycle, macs, lane ops, dram bytes
         let mut next_progress = 0;
         let mut now: Cycle = 0;
@@ -416,12 +414,12 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                 self.issue_due = issued;
             }
 
-            if let Some(e) = epoch {
+            if let (Some(e), Some(sink)) = (epoch, timeline.as_deref_mut()) {
                 // Fast-forward stops at every epoch boundary, so `now` meets each.
                 if now == next_epoch {
                     next_epoch += e;
                     let sample = self.activity(now);
-                    timeline.push(epoch_row(
+                    sink.record(&epoch_row(
                         epoch_start,
                         sample,
                         pes,
@@ -486,10 +484,10 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                 None => now + 1,
             };
         };
-        if let Some(e) = epoch {
+        if let Some(sink) = timeline.as_deref_mut() {
             if end > epoch_start.0 {
                 let sample = self.activity(end);
-                timeline.push(epoch_row(
+                sink.record(&epoch_row(
                     epoch_start,
                     sample,
                     pes,
@@ -498,14 +496,11 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                     live_bytes,
                 ));
             }
-            debug_assert!(timeline
-                .iter()
-                .all(|row| row.cycle_end - row.cycle_start <= e));
         }
-        self.report(end, timeline)
+        self.report(end)
     }
 
-    fn report(mut self, end: Cycle, timeline: Vec<Epoch>) -> Result<RunReport, SimError> {
+    fn report(mut self, end: Cycle) -> Result<RunReport, SimError> {
         let check = |unit: &'static str, account: &simkit::CycleAccount| {
             account
                 .check(end)
@@ -556,12 +551,10 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             .as_ref()
             .map(|f| f.max_abs_error(self.header));
         if let Some(error) = max_abs_error {
+            let limit = crate::functional::Functional::error_limit(self.header);
             // NaN fails too.
-            if error.is_nan() || error > MAX_ABS_ERROR {
-                return Err(SimError::Functional {
-                    error,
-                    limit: MAX_ABS_ERROR,
-                });
+            if error.is_nan() || error > limit {
+                return Err(SimError::Functional { error, limit });
             }
         }
         let pes = (self.hw.pe_array.rows * self.hw.pe_array.cols) as f64;
@@ -581,7 +574,6 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                 / (peak_bytes_per_second * seconds),
             sram_peak_bytes: self.sram.peak_live_bytes(),
             energy,
-            timeline,
             max_abs_error,
             instructions: self.instructions,
             units: vec![

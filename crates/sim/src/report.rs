@@ -26,6 +26,12 @@ pub struct Epoch {
     pub sram_bytes_live: u64,
 }
 
+/// Receives the timeline's epochs in order, as the run produces them, so
+/// that no run keeps its timeline in memory (it grows with simulated time).
+pub trait EpochSink {
+    fn record(&mut self, epoch: &Epoch);
+}
+
 /// Energy by source, from the `[energy]` table.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Energy {
@@ -85,7 +91,6 @@ pub struct RunReport {
     pub dram_bw_util: f64,
     pub sram_peak_bytes: u64,
     pub energy: Energy,
-    pub timeline: Vec<Epoch>,
     /// With functional simulation: max |O − reference|.
     pub max_abs_error: Option<f64>,
     /// Instructions executed per unit (dma, pe, vector).

@@ -98,6 +98,7 @@ pub fn vector_job(header: &ProgramHeader, id: u64, v: &VectorInstr) -> vector::V
             inputs.push(stat(&sum));
             outputs.extend(tile);
         }
+        VectorOp::Mask { .. } => outputs.extend(tile),
     }
     let (per_element, per_row) = v.op.mix();
     vector::VectorJob {

@@ -6,8 +6,36 @@ mod common;
 use common::{hw, program, run, spec};
 use compiler::{Dataflow, Gran, Workload};
 use proptest::prelude::*;
+use std::sync::{Arc, Mutex};
 
-fn signature(r: &sim::RunReport) -> String {
+/// Keeps a run's timeline where the test can read it after the run.
+#[derive(Clone, Default)]
+struct Timeline(Arc<Mutex<Vec<sim::Epoch>>>);
+
+impl sim::EpochSink for Timeline {
+    fn record(&mut self, epoch: &sim::Epoch) {
+        self.0.lock().unwrap().push(*epoch);
+    }
+}
+
+/// Runs with a timeline of 97-cycle epochs; the report and its timeline.
+fn run_with_timeline(
+    hw: &hwconfig::HwConfig,
+    p: &isa::Program,
+    options: sim::RunOptions<'_>,
+) -> Result<(sim::RunReport, Vec<sim::Epoch>), sim::SimError> {
+    let timeline = Timeline::default();
+    let options = sim::RunOptions {
+        epoch_cycles: Some(97),
+        timeline: Some(Box::new(timeline.clone())),
+        ..options
+    };
+    let report = sim::simulate(hw, p, options)?;
+    let epochs = timeline.0.lock().unwrap().clone();
+    Ok((report, epochs))
+}
+
+fn signature((r, timeline): &(sim::RunReport, Vec<sim::Epoch>)) -> String {
     let units: Vec<String> = r
         .units
         .iter()
@@ -24,7 +52,7 @@ fn signature(r: &sim::RunReport) -> String {
         "{} {:?} {:?} {}",
         r.cycles,
         r.energy,
-        r.timeline,
+        timeline,
         units.join("|")
     )
 }
@@ -59,14 +87,16 @@ proptest! {
             _ => spec(Dataflow::Unfused, None, None, None),
         };
         let p = program(&hw, &w, &s);
-        let options = |ff| sim::RunOptions { fast_forward: ff, epoch_cycles: Some(97), ..Default::default() };
-        let fast = sim::simulate(&hw, &p, options(true)).unwrap();
-        let slow = sim::simulate(&hw, &p, options(false)).unwrap();
-        let again = sim::simulate(&hw, &p, options(true)).unwrap();
+        let options = |ff| sim::RunOptions { fast_forward: ff, ..Default::default() };
+        let fast = run_with_timeline(&hw, &p, options(true)).unwrap();
+        let slow = run_with_timeline(&hw, &p, options(false)).unwrap();
+        let again = run_with_timeline(&hw, &p, options(true)).unwrap();
+        prop_assert!(fast.1.iter().all(|e| e.cycle_end - e.cycle_start <= 97));
+        prop_assert_eq!(fast.1.last().map(|e| e.cycle_end), Some(fast.0.cycles));
         prop_assert_eq!(signature(&fast), signature(&slow));
         prop_assert_eq!(signature(&fast), signature(&again));
-        for unit in fast.units.iter().filter(|u| u.name != "dram") {
-            prop_assert!(unit.account.check(fast.cycles).is_ok(), "{}", unit.name);
+        for unit in fast.0.units.iter().filter(|u| u.name != "dram") {
+            prop_assert!(unit.account.check(fast.0.cycles).is_ok(), "{}", unit.name);
         }
         let _ = run;
     }
@@ -79,9 +109,9 @@ fn give_up_after_stops_only_runs_that_take_longer() {
     let hw = hw("edge", &["pe_array.rows=8", "pe_array.cols=8"]);
     let w = Workload::new("p", 1, 2, 64, 16);
     let p = program(&hw, &w, &spec(Dataflow::Flash, None, Some(8), Some(8)));
-    let full = sim::simulate(&hw, &p, sim::RunOptions::default()).unwrap();
+    let full = run_with_timeline(&hw, &p, sim::RunOptions::default()).unwrap();
     let limited = |limit| {
-        sim::simulate(
+        run_with_timeline(
             &hw,
             &p,
             sim::RunOptions {
@@ -91,10 +121,10 @@ fn give_up_after_stops_only_runs_that_take_longer() {
         )
     };
     // A run of `cycles` cycles finishes in cycle `cycles - 1`.
-    let allowed = limited(full.cycles - 1).unwrap();
+    let allowed = limited(full.0.cycles - 1).unwrap();
     assert_eq!(signature(&allowed), signature(&full));
-    match limited(full.cycles - 2) {
-        Err(sim::SimError::GaveUp { limit, .. }) => assert_eq!(limit, full.cycles - 2),
+    match limited(full.0.cycles - 2) {
+        Err(sim::SimError::GaveUp { limit, .. }) => assert_eq!(limit, full.0.cycles - 2),
         other => panic!("expected GaveUp, got {other:?}"),
     }
 }

@@ -140,3 +140,65 @@ fn a_missing_sync_token_is_caught() {
         "functional mode sees the stale operands: {simulated:?}"
     );
 }
+
+/// Decode of Llama-3-8B (B = 8, 8K cached tokens) on cloud: the cache
+/// streams once, so the run can be no faster than its DRAM bound.
+#[test]
+fn decode_is_no_faster_than_streaming_the_cache() {
+    let hw = hw("cloud", &[]);
+    let flags = compiler::WorkloadFlags {
+        batch: Some(8),
+        phase: Some(compiler::Phase::Decode),
+        kv_len: Some(8192),
+        ..Default::default()
+    };
+    let w = Workload::load_with("llama3-8b", &flags).unwrap();
+    let p = program(&hw, &w, &spec(Dataflow::Flash, None, None, None));
+    let report = run(&hw, &p, true, None).unwrap();
+    let bytes = report.dram_read_bytes + report.dram_write_bytes;
+    let bytes_per_cycle = compiler::estimate::dram_bytes_per_s(&hw) / (hw.core.clock_mhz * 1e6);
+    let bound = bytes as f64 / bytes_per_cycle;
+    assert!(
+        report.cycles as f64 >= bound,
+        "{} cycles, DRAM bound {bound}",
+        report.cycles
+    );
+}
+
+/// One key short in one K tile (its last key keeps the previous tile's
+/// value in SRAM): the tolerance derived from f64 rounding (~1e-12 here)
+/// catches it, while a correct run passes it.
+#[test]
+fn a_tile_one_key_short_fails_the_check() {
+    let hw = hw("edge", &[]);
+    let w = Workload::new("tiny", 1, 1, 256, 16);
+    let program = program(&hw, &w, &spec(Dataflow::Flash, None, Some(64), Some(64))).materialize();
+    let report = run(&hw, &program, true, Some(5)).unwrap();
+    assert!(report.max_abs_error.unwrap() < 1e-14, "{report:?}");
+    let isa::Program { header, .. } = program.clone();
+    let k = header.dram.by_role(isa::TensorRole::K).unwrap().clone();
+    let k_range =
+        k.base_bytes..k.base_bytes + k.dims.iter().product::<u64>() * header.element_bytes;
+    let mut streams = isa::Unit::ALL.map(|u| program.stream(u).collect::<Vec<_>>());
+    let last_k_load = streams[isa::Unit::Dma.index()]
+        .iter_mut()
+        .filter_map(|i| match i {
+            isa::Instr::Dma(d) if d.dir == isa::DmaDir::Load && k_range.contains(&d.dram_addr) => {
+                Some(d)
+            }
+            _ => None,
+        })
+        .last()
+        .expect("K tiles are loaded");
+    last_k_load.rows -= 1;
+    let broken = isa::Program::materialized(header, streams);
+    match run(&hw, &broken, true, Some(5)) {
+        Err(sim::SimError::Functional { error, limit }) => {
+            assert!(
+                error > limit && limit < 1e-10,
+                "error {error}, limit {limit}"
+            )
+        }
+        other => panic!("a K tile one key short passed: {other:?}"),
+    }
+}

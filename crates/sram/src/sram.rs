@@ -39,6 +39,29 @@ pub struct SramLinkTiming {
     pub line_bytes: u64,
 }
 
+impl SramLinkTiming {
+    fn new(banks: u64, bank_width_bytes: u64, read_latency_cycles: Cycle) -> Self {
+        SramLinkTiming {
+            read_round_trip_cycles: 1 + read_latency_cycles,
+            write_round_trip_cycles: WRITE_ROUND_TRIP_CYCLES,
+            // One chunk of the mask is lost when a request starts mid-chunk.
+            max_request_bytes: (MAX_REQUEST_CHUNKS - 1) * bank_width_bytes,
+            bank_width_bytes,
+            line_bytes: banks.min(MAX_REQUEST_CHUNKS) * bank_width_bytes,
+        }
+    }
+
+    /// The link timing an SRAM of `config` gives its clients (to check a
+    /// configuration without building the SRAM).
+    pub fn of(config: &hwconfig::Sram) -> Self {
+        Self::new(
+            config.banks,
+            config.bank_width_bytes,
+            config.read_latency_cycles,
+        )
+    }
+}
+
 /// Live bytes would leave `0..=capacity`: the driver's region bookkeeping
 /// disagrees with the compiler's plan.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -150,14 +173,11 @@ impl Sram {
 
     /// Round trips and request size limit of the client links.
     pub fn link_timing(&self) -> SramLinkTiming {
-        SramLinkTiming {
-            read_round_trip_cycles: 1 + self.read_latency_cycles,
-            write_round_trip_cycles: WRITE_ROUND_TRIP_CYCLES,
-            // One chunk of the mask is lost when a request starts mid-chunk.
-            max_request_bytes: (MAX_REQUEST_CHUNKS - 1) * self.bank_width_bytes,
-            bank_width_bytes: self.bank_width_bytes,
-            line_bytes: self.banks.count().min(MAX_REQUEST_CHUNKS) * self.bank_width_bytes,
-        }
+        SramLinkTiming::new(
+            self.banks.count(),
+            self.bank_width_bytes,
+            self.read_latency_cycles,
+        )
     }
 
     /// Moves the requests visible at `now` in `from` (the client's outbound

@@ -18,4 +18,4 @@ mod unit;
 pub use job::VectorJob;
 pub use op::{op_counts, ElementOp, OpMix, StepCost};
 pub use stats::{OP_STATS, VECTOR_STATS};
-pub use unit::VectorUnit;
+pub use unit::{check_buffer, VectorUnit};

@@ -17,6 +17,39 @@ pub const REQUEST_VECTORS: u64 = 16;
 /// Requests' worth of data each stream's operand buffer holds.
 pub const BUFFER_REQUESTS: u64 = 4;
 
+/// Vectors (`lanes × element_bytes`) one step of any job reads or writes
+/// at most, on average: a tile vector plus at most three per-row
+/// statistics of `lanes` rows (`ExpSum` with rescale reads the max, the sum
+/// and the factor), since a step covers `lanes` elements of at least one row.
+const MAX_STEP_VECTORS: u64 = 4;
+
+/// Refuses a vector unit whose stream buffers could not carry a step: the
+/// hardware-only condition under which [`VectorUnit::submit`] never finds a
+/// job too wide for its buffer. `Err` names the keys and the numbers.
+pub fn check_buffer(
+    config: &hwconfig::Vector,
+    element_bytes: u64,
+    link: SramLinkTiming,
+) -> Result<(), String> {
+    let request_bytes = request_bytes(config.lanes, element_bytes, link);
+    let step_bytes = MAX_STEP_VECTORS * config.lanes * element_bytes;
+    if step_bytes + request_bytes > BUFFER_REQUESTS * request_bytes {
+        return Err(format!(
+            "{} lanes × {element_bytes}-byte elements need up to {step_bytes} bytes per step, more than the vector unit's stream buffer of {BUFFER_REQUESTS} × {request_bytes}-byte requests leaves room for (a request is at most one SRAM line, min(sram.banks, 128) × sram.bank_width_bytes = {} bytes): lower vector.lanes or widen the SRAM lines",
+            config.lanes, link.line_bytes
+        ));
+    }
+    Ok(())
+}
+
+/// Bytes of one stream request (see [`VectorUnit::new`]).
+fn request_bytes(lanes: u64, element_bytes: u64, link: SramLinkTiming) -> u64 {
+    (REQUEST_VECTORS * lanes * element_bytes)
+        .next_power_of_two()
+        .max(link.bank_width_bytes)
+        .min(link.line_bytes)
+}
+
 /// The job being executed: its step schedule and how far its streams have got.
 ///
 /// Steps run back to back in *runs*: when steps become ready (their input
@@ -216,10 +249,7 @@ impl VectorUnit {
     /// keeps up to twice as many requests in flight (short ones end operands).
     pub fn new(config: &hwconfig::Vector, element_bytes: u64, link: SramLinkTiming) -> Self {
         assert!(config.lanes > 0 && element_bytes > 0, "validated config");
-        let request_bytes = (REQUEST_VECTORS * config.lanes * element_bytes)
-            .next_power_of_two()
-            .max(link.bank_width_bytes)
-            .min(link.line_bytes);
+        let request_bytes = request_bytes(config.lanes, element_bytes, link);
         let request_slots = 2 * BUFFER_REQUESTS as usize;
         VectorUnit {
             lanes: config.lanes,
@@ -267,7 +297,7 @@ impl VectorUnit {
     /// # Panics
     /// If the tile is empty, the job computes nothing, or a step would need
     /// more input or output than a stream buffers (the job's spans do not
-    /// match its shape): driver bugs.
+    /// match its shape, or the configuration failed [`check_buffer`]): driver bugs.
     pub fn submit(&mut self, now: Cycle, job: VectorJob) -> Result<(), VectorJob> {
         assert!(
             job.rows > 0 && job.cols > 0,

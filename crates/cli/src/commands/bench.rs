@@ -3,7 +3,10 @@
 //! The three `edge-bert4096-*` cases are the runs `flatsim` makes without
 //! arguments (edge, BERT, B = 1, N = 4096: unfused, flat with auto mapping
 //! and spilling, flash); `cloud-bert16384-flat-r512` is the cloud-scale case
-//! (BERT, N = 16384, FLAT at R granularity with 512 rows, bandwidth DRAM).
+//! (BERT, N = 16384, FLAT at R granularity with 512 rows, bandwidth DRAM);
+//! the two `cloud-llama3-8b-*` cases are decoder attention: causal flash
+//! prefill at N = 8192 (grouped KV heads, masked blocks skipped) and flash
+//! decode of one token per sequence against an 8K-token cache (B = 8).
 //! Each case prints its simulated cycles, wall time, CPU time (from
 //! `/proc/self/schedstat`: on a shared machine the steadier figure),
 //! simulated cycles per wall second and the peak resident memory of the run
@@ -11,7 +14,7 @@
 
 use super::run::simulate;
 use crate::error::{CliError, CliResult};
-use compiler::{Dataflow, DataflowSpec, Gran, Mapping, Workload};
+use compiler::{Dataflow, DataflowSpec, Gran, Mapping, Mask, Phase, Workload, WorkloadFlags};
 use hwconfig::HwConfig;
 use sim::RunOptions;
 use std::time::Instant;
@@ -33,15 +36,22 @@ pub struct BenchArgs {
 struct Case {
     name: &'static str,
     hw: &'static str,
-    seq_len: u64,
+    model: &'static str,
+    workload: WorkloadFlags,
     spec: DataflowSpec,
 }
 
 fn cases() -> Vec<Case> {
+    let bert = |seq_len| WorkloadFlags {
+        batch: Some(1),
+        seq_len: Some(seq_len),
+        ..WorkloadFlags::default()
+    };
     let edge = |name, spec| Case {
         name,
         hw: "edge",
-        seq_len: 4096,
+        model: "bert",
+        workload: bert(4096),
         spec,
     };
     vec![
@@ -61,12 +71,35 @@ fn cases() -> Vec<Case> {
         Case {
             name: "cloud-bert16384-flat-r512",
             hw: "cloud",
-            seq_len: 16384,
+            model: "bert",
+            workload: bert(16384),
             spec: DataflowSpec {
                 gran: Some(Gran::R),
                 rows: Some(512),
                 ..DataflowSpec::new(Dataflow::Flat)
             },
+        },
+        Case {
+            name: "cloud-llama3-8b-8192-causal-flash",
+            hw: "cloud",
+            model: "llama3-8b",
+            workload: WorkloadFlags {
+                mask: Some(Mask::Causal),
+                ..bert(8192)
+            },
+            spec: DataflowSpec::new(Dataflow::Flash),
+        },
+        Case {
+            name: "cloud-llama3-8b-decode-b8-8k-flash",
+            hw: "cloud",
+            model: "llama3-8b",
+            workload: WorkloadFlags {
+                batch: Some(8),
+                phase: Some(Phase::Decode),
+                kv_len: Some(8192),
+                ..WorkloadFlags::default()
+            },
+            spec: DataflowSpec::new(Dataflow::Flash),
         },
     ]
 }
@@ -117,13 +150,22 @@ pub fn run(args: &BenchArgs, overrides: &[String]) -> CliResult {
             hwconfig::builtin_preset(case.hw).unwrap_or_default(),
             overrides,
         )?;
-        let w = Workload::load("bert", Some(1), Some(case.seq_len))?;
+        super::common::check_models(&hw, case.hw)?;
+        let w = Workload::load_with(case.model, &case.workload)?;
         per_case_rss &= reset_peak_rss();
         let (started, cpu_started) = (Instant::now(), cpu_seconds());
-        let outcome = simulate(&hw, &w, &case.spec, AUTO_CANDIDATES, || RunOptions {
-            fast_forward,
-            ..Default::default()
-        })?;
+        let outcome = simulate(
+            &hw,
+            &w,
+            &case.spec,
+            AUTO_CANDIDATES,
+            None,
+            Default::default(),
+            || RunOptions {
+                fast_forward,
+                ..Default::default()
+            },
+        )?;
         let wall = started.elapsed().as_secs_f64();
         let cpu = cpu_seconds()
             .zip(cpu_started)

@@ -16,6 +16,7 @@ pub fn run(overrides: &[String]) -> CliResult {
         hwconfig::builtin_preset("edge").unwrap_or_default(),
         overrides,
     )?;
+    super::common::check_models(&hw, "<built-in edge>")?;
     let w = Workload::load("bert", Some(1), Some(4096))?;
     say!(
         "flatsim: {} ({}x{} PEs, {} KiB SRAM), {} B={} H={} N={} d={}\n",
@@ -41,10 +42,18 @@ pub fn run(overrides: &[String]) -> CliResult {
     ];
     let mut outcomes: Vec<Outcome> = Vec::new();
     for spec in &specs {
-        outcomes.push(simulate(&hw, &w, spec, CANDIDATES, || RunOptions {
-            fast_forward: true,
-            ..Default::default()
-        })?);
+        outcomes.push(simulate(
+            &hw,
+            &w,
+            spec,
+            CANDIDATES,
+            None,
+            Default::default(),
+            || RunOptions {
+                fast_forward: true,
+                ..Default::default()
+            },
+        )?);
     }
     let baseline = outcomes[0].report.cycles as f64;
     let plan_width = outcomes

@@ -29,6 +29,12 @@ pub struct DramCheckArgs {
 /// exits 1 when a rule is broken.
 pub fn run(args: &DramCheckArgs, overrides: &[String]) -> CliResult {
     let hw = args.hw.load(overrides)?;
+    if hw.dram.model != hwconfig::DramModel::Cycle {
+        return Err(CliError::bad_input(anyhow::anyhow!(
+            "{}: dram-check needs dram.model = \"cycle\" (its preset is the protocol checked), e.g. --hw edge-cycle",
+            args.hw.hw.display()
+        )));
+    }
     let spec = presets::preset(hw.dram.preset);
     let path = &args.commands;
     let bad = |line: usize, reason: &dyn std::fmt::Display| {
@@ -58,6 +64,15 @@ pub fn run(args: &DramCheckArgs, overrides: &[String]) -> CliResult {
             continue;
         }
         let command = IssuedCommand::parse_csv_row(&line).map_err(|e| bad(number, &e))?;
+        if u64::from(command.channel) >= hw.dram.channels {
+            return Err(bad(
+                number,
+                &format!(
+                    "channel {} does not exist: the config has dram.channels = {}",
+                    command.channel, hw.dram.channels
+                ),
+            ));
+        }
         last_cycle = last_cycle.max(command.cycle);
         checker.check(&command);
     }

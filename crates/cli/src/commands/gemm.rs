@@ -1,6 +1,7 @@
 //! `flatsim gemm`: one GEMM on the PE array, stall-free (operands always ready).
 
 use super::common::{HwArgs, OutArgs};
+use super::work::WorkLimitArgs;
 use crate::error::{CliError, CliResult};
 use crate::output::{csv_bytes, number, write_atomic, SummaryRow, SUMMARY_COLUMNS};
 use pe_array::{GemmJob, GemmShape, PeArray, PeDataflow};
@@ -24,7 +25,13 @@ pub struct GemmArgs {
     pe_dataflow: Option<PeDataflow>,
     #[command(flatten)]
     out: OutArgs,
+    #[command(flatten)]
+    limit: WorkLimitArgs,
 }
+
+/// The largest GEMM: 2⁵⁶ multiply-accumulates, as for attention
+/// ([`compiler::MAX_ATTENTION_MACS`]), so its fold and cycle counts fit 64 bits.
+const MAX_GEMM_MACS: u128 = compiler::MAX_ATTENTION_MACS;
 
 fn parse_dataflow(text: &str) -> Result<PeDataflow, String> {
     PeDataflow::parse(text)
@@ -41,22 +48,55 @@ pub fn run(args: &GemmArgs, overrides: &[String]) -> CliResult {
     Ok(())
 }
 
+impl GemmArgs {
+    /// The checks of the hardware and the sizes, without simulating.
+    pub fn check_input(&self, overrides: &[String]) -> CliResult {
+        let hw = self.hw.load(overrides)?;
+        self.check_sizes(&hw)
+    }
+
+    fn check_sizes(&self, hw: &hwconfig::HwConfig) -> CliResult {
+        for (flag, value) in [("--m", self.m), ("--k", self.k), ("--n", self.n)] {
+            if value == 0 {
+                return Err(CliError::bad_input(anyhow::anyhow!(
+                    "{flag} must be positive, found 0"
+                )));
+            }
+        }
+        let macs = u128::from(self.m) * u128::from(self.k) * u128::from(self.n);
+        if macs > MAX_GEMM_MACS {
+            return Err(CliError::bad_input(anyhow::anyhow!(
+                "--m × --k × --n = {} × {} × {} = {macs} multiply-accumulates, above the largest GEMM flatsim counts exactly (2^{})",
+                self.m,
+                self.k,
+                self.n,
+                MAX_GEMM_MACS.ilog2()
+            )));
+        }
+        let dataflow = self.pe_dataflow.unwrap_or(hw.pe_array.dataflow);
+        let estimate = PeArray::from_config(hw).timing(self.shape(), dataflow);
+        self.limit.check(
+            &format!("gemm {}x{}x{}", self.m, self.k, self.n),
+            estimate.total_cycles,
+            &format!("{} folds", estimate.folds),
+        )
+    }
+
+    fn shape(&self) -> GemmShape {
+        GemmShape {
+            m: self.m,
+            k: self.k,
+            n: self.n,
+        }
+    }
+}
+
 /// Runs the GEMM: its summary row and a one-line description.
 pub fn simulate(args: &GemmArgs, overrides: &[String]) -> CliResult<(SummaryRow, String)> {
     let hw = args.hw.load(overrides)?;
-    for (flag, value) in [("--m", args.m), ("--k", args.k), ("--n", args.n)] {
-        if value == 0 {
-            return Err(CliError::bad_input(anyhow::anyhow!(
-                "{flag} must be positive, found 0"
-            )));
-        }
-    }
+    args.check_sizes(&hw)?;
     let dataflow = args.pe_dataflow.unwrap_or(hw.pe_array.dataflow);
-    let shape = GemmShape {
-        m: args.m,
-        k: args.k,
-        n: args.n,
-    };
+    let shape = args.shape();
 
     // Drive the cycle-level array; with operands always ready it jumps from
     // start to completion, so even huge GEMMs take no time.

@@ -11,6 +11,7 @@ mod run;
 mod sweep;
 mod sweep_merge;
 mod validate;
+mod work;
 
 use crate::error::CliResult;
 use clap::{Parser, Subcommand};

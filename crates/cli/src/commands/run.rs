@@ -4,10 +4,11 @@
 
 use super::common::{HwArgs, OutArgs};
 use super::compile::{DataflowArgs, WorkloadArgs};
+use super::work::WorkLimitArgs;
 use crate::error::{CliError, CliResult};
 use crate::output::{
-    self, AtomicFile, CsvCommandSink, CsvTraceSink, PerfettoSink, SharedCommandSink, SummaryRow,
-    SUMMARY_COLUMNS,
+    self, AtomicFile, CsvCommandSink, CsvTraceSink, PerfettoSink, SharedCommandSink,
+    SharedTimeline, SummaryRow, TimelineCsv, SUMMARY_COLUMNS,
 };
 use compiler::{DataflowSpec, Mapping, Plan, Workload};
 use hwconfig::HwConfig;
@@ -47,6 +48,8 @@ pub struct RunArgs {
     pub candidates: usize,
     #[command(flatten)]
     pub out: OutArgs,
+    #[command(flatten)]
+    pub limit: WorkLimitArgs,
     /// Per-event CSV traces of these units into --out: pe, dma, vector (one row per instruction), dram (every DRAM command; cycle model)
     #[arg(long, value_delimiter = ',', value_name = "UNITS")]
     pub trace: Vec<String>,
@@ -68,6 +71,8 @@ pub struct Outcome {
     pub report: RunReport,
     /// With `--mapping auto`: every plan simulated.
     pub tried: Vec<TriedPlan>,
+    /// The plan's timeline, written and not yet committed.
+    pub timeline: Option<TimelineCsv>,
 }
 
 /// A candidate plan of `--mapping auto` and how far it was simulated.
@@ -85,11 +90,17 @@ fn bad(err: impl Into<anyhow::Error>) -> CliError {
 }
 
 /// Simulates `spec` on `w`; with auto mapping, the best `candidates` plans.
+/// A plan whose estimate exceeds `limit` is refused before it runs, and a run
+/// that passes the limit is stopped. With `timeline`, each plan streams its
+/// epochs to a temporary file for that path, and the outcome keeps the
+/// chosen plan's.
 pub fn simulate(
     hw: &HwConfig,
     w: &Workload,
     spec: &DataflowSpec,
     candidates: usize,
+    timeline: Option<&Path>,
+    limit: WorkLimitArgs,
     mut options: impl FnMut() -> RunOptions<'static>,
 ) -> CliResult<Outcome> {
     let plans: Vec<Plan> = match spec.mapping {
@@ -113,15 +124,41 @@ pub fn simulate(
     };
     let mut best: Option<Outcome> = None;
     let mut tried = Vec::new();
-    for plan in plans {
+    for (number, plan) in plans.into_iter().enumerate() {
+        let estimate_cycles = limit.check_plan(hw, w, &plan)?;
         let program = compiler::compile(hw, w, &plan).map_err(bad)?;
         // A later plan is kept only if strictly faster, so its run can stop
         // once it has taken as long as the best one.
+        let best_cycles = best.as_ref().map(|b| b.report.cycles);
+        let mut progress = progress_reporter(estimate_cycles);
+        let base = options();
+        let epochs = timeline
+            .map(|path| TimelineCsv::create(path, number).map(SharedTimeline::new))
+            .transpose()
+            .map_err(CliError::failure)?;
         let run_options = RunOptions {
-            give_up_after: best.as_ref().map(|b| b.report.cycles),
-            ..options()
+            fast_forward: base.fast_forward,
+            functional_seed: base.functional_seed,
+            epoch_cycles: base.epoch_cycles,
+            timeline: epochs
+                .clone()
+                .map(|e| Box::new(e) as Box<dyn sim::EpochSink + Send>),
+            trace: base.trace.map(|t| t as &mut dyn TraceSink),
+            dram_commands: base.dram_commands,
+            progress: Some(&mut progress),
+            give_up_after: Some(best_cycles.map_or(limit.max_cycles, |b| b.min(limit.max_cycles))),
         };
-        let report = match sim::simulate(hw, &program, run_options) {
+        let result = sim::simulate(hw, &program, run_options);
+        let epochs = epochs
+            .map(SharedTimeline::into_inner)
+            .transpose()
+            .map_err(CliError::failure)?;
+        let report = match result {
+            Err(sim::SimError::GaveUp { cycle, limit: at })
+                if at == limit.max_cycles && best_cycles.is_none_or(|b| b > at) =>
+            {
+                return Err(limit.passed(&plan, cycle));
+            }
             Err(sim::SimError::GaveUp { cycle, .. }) => {
                 tried.push(TriedPlan {
                     label: plan.label(),
@@ -145,6 +182,7 @@ pub fn simulate(
                 plan,
                 report,
                 tried: Vec::new(),
+                timeline: epochs,
             });
         }
     }
@@ -204,11 +242,11 @@ pub fn summary_row(hw: &HwConfig, w: &Workload, outcome: &Outcome) -> SummaryRow
     }
 }
 
-/// A progress callback: a spinner of simulated cycles on a terminal, shown
-/// once a run has taken more than a second.
-fn progress_reporter() -> impl FnMut(simkit::Cycle) {
+/// A progress callback: a bar of simulated cycles against the estimate on
+/// a terminal, shown once a run has taken more than a second.
+fn progress_reporter(estimate_cycles: u64) -> impl FnMut(simkit::Cycle) {
     let started = std::time::Instant::now();
-    let bar = crate::progress::spinner("simulated cycles");
+    let bar = crate::progress::bar(estimate_cycles, "simulated cycles (estimated)", true);
     move |cycle| {
         if started.elapsed().as_secs_f64() > 1.0 {
             bar.set_position(cycle);
@@ -222,13 +260,19 @@ pub fn summary_for_sweep(args: &RunArgs, overrides: &[String]) -> CliResult<Summ
     let w = args.workload.load()?;
     let fast_forward = !args.no_fast_forward;
     let functional_seed = args.functional.then_some(args.seed);
-    let outcome = simulate(&hw, &w, &args.dataflow.spec(), args.candidates, || {
-        RunOptions {
+    let outcome = simulate(
+        &hw,
+        &w,
+        &args.dataflow.spec(),
+        args.candidates,
+        None,
+        args.limit,
+        || RunOptions {
             fast_forward,
             functional_seed,
             ..Default::default()
-        }
-    })?;
+        },
+    )?;
     Ok(summary_row(&hw, &w, &outcome))
 }
 
@@ -275,7 +319,7 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
     let fast_forward = !args.no_fast_forward;
     let functional_seed = args.functional.then_some(args.seed);
     let epoch_cycles = Some(args.epoch_cycles);
-    let outcome = if tracing {
+    let mut outcome = if tracing {
         // Traced runs simulate one plan (the resolved one, or the best by estimate).
         let dir = out_dir.expect("checked above");
         let mut perfetto = if args.perfetto {
@@ -311,21 +355,31 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
             fanout.sinks.push(c);
         }
         let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
+        let estimate_cycles = args.limit.check_plan(&hw, &w, &plan)?;
         let program = compiler::compile(&hw, &w, &plan).map_err(bad)?;
-        let mut progress = progress_reporter();
+        let mut progress = progress_reporter(estimate_cycles);
         let dram_commands = commands
             .clone()
             .map(|c| Box::new(SharedCommandSink(c)) as Box<dyn dram::spec::CommandSink + Send>);
+        let epochs = SharedTimeline::new(
+            TimelineCsv::create(&dir.join("timeline.csv"), 0).map_err(CliError::failure)?,
+        );
         let options = RunOptions {
             fast_forward,
             functional_seed,
             epoch_cycles,
+            timeline: Some(Box::new(epochs.clone())),
             trace: Some(&mut fanout),
             progress: Some(&mut progress),
             dram_commands,
-            give_up_after: None,
+            give_up_after: Some(args.limit.max_cycles),
         };
-        let report = sim::simulate(&hw, &program, options).map_err(CliError::failure)?;
+        let report = match sim::simulate(&hw, &program, options) {
+            Err(sim::SimError::GaveUp { cycle, .. }) => {
+                return Err(args.limit.passed(&plan, cycle))
+            }
+            result => result.map_err(CliError::failure)?,
+        };
         drop(fanout);
         if let Some(commands) = commands {
             // The simulator (and with it the sink's other handle) is gone now.
@@ -349,19 +403,30 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
             plan,
             report,
             tried: Vec::new(),
+            timeline: Some(epochs.into_inner().map_err(CliError::failure)?),
         }
     } else {
-        simulate(&hw, &w, &spec, args.candidates, || RunOptions {
-            fast_forward,
-            functional_seed,
-            epoch_cycles,
-            ..Default::default()
-        })?
+        let timeline = out_dir.map(|dir| dir.join("timeline.csv"));
+        simulate(
+            &hw,
+            &w,
+            &spec,
+            args.candidates,
+            timeline.as_deref(),
+            args.limit,
+            || RunOptions {
+                fast_forward,
+                functional_seed,
+                epoch_cycles,
+                ..Default::default()
+            },
+        )?
     };
 
     print_outcome(&hw, &w, &outcome);
     if let Some(dir) = out_dir {
-        write_outputs(dir, &hw, &w, &outcome).map_err(CliError::failure)?;
+        let timeline = outcome.timeline.take();
+        write_outputs(dir, &hw, &w, &outcome, timeline).map_err(CliError::failure)?;
     }
     Ok(())
 }
@@ -433,16 +498,13 @@ pub fn pe_stall_lines(pe: &sim::UnitReport) -> String {
     )
 }
 
-pub const TIMELINE_COLUMNS: &[&str] = &[
-    "cycle_start",
-    "cycle_end",
-    "pe_util",
-    "vector_util",
-    "dram_bw_util",
-    "sram_bytes_live",
-];
-
-fn write_outputs(dir: &Path, hw: &HwConfig, w: &Workload, outcome: &Outcome) -> anyhow::Result<()> {
+fn write_outputs(
+    dir: &Path,
+    hw: &HwConfig,
+    w: &Workload,
+    outcome: &Outcome,
+    timeline: Option<TimelineCsv>,
+) -> anyhow::Result<()> {
     let r = &outcome.report;
     let summary = summary_row(hw, w, outcome);
     output::write_atomic(
@@ -453,24 +515,9 @@ fn write_outputs(dir: &Path, hw: &HwConfig, w: &Workload, outcome: &Outcome) -> 
         r.units.iter().map(|u| (u.name, u.stats.clone())).collect();
     units.push(("energy", r.energy_stats()));
     output::write_atomic(&dir.join("stats.csv"), &output::stats_csv(&units)?)?;
-    let rows: Vec<Vec<String>> = r
-        .timeline
-        .iter()
-        .map(|e| {
-            vec![
-                e.cycle_start.to_string(),
-                e.cycle_end.to_string(),
-                output::number(e.pe_util),
-                output::number(e.vector_util),
-                output::number(e.dram_bw_util),
-                e.sram_bytes_live.to_string(),
-            ]
-        })
-        .collect();
-    output::write_atomic(
-        &dir.join("timeline.csv"),
-        &output::csv_bytes(TIMELINE_COLUMNS, &rows)?,
-    )?;
+    if let Some(timeline) = timeline {
+        timeline.commit()?;
+    }
     let mut config = AtomicFile::create(&dir.join("config.resolved.toml"))?;
     config.write_all(hw.to_toml_string().as_bytes())?;
     config.commit()

@@ -63,8 +63,102 @@ pub fn run_point(command: &str, args: &[String]) -> anyhow::Result<SummaryRow> {
     row.map_err(|e| anyhow::anyhow!("{e:#}"))
 }
 
+/// Errors of one point that would fail on its input alone: its arguments,
+/// hardware config and workload, checked without simulating.
+fn check_point(command: &str, args: &[String], overrides: &[String]) -> CliResult {
+    let argv = ["flatsim", command]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(args.iter().cloned());
+    let cli = Cli::try_parse_from(argv).map_err(CliError::bad_input)?;
+    let set: Vec<String> = overrides.iter().chain(&cli.set).cloned().collect();
+    match cli.command {
+        Some(super::Command::Gemm(gemm)) => gemm.check_input(&set),
+        Some(super::Command::Run(run)) => {
+            run.hw.load(&set)?;
+            run.workload.load()?;
+            Ok(())
+        }
+        _ => Err(CliError::bad_input(anyhow::anyhow!(
+            "a sweep cannot run `{command}`"
+        ))),
+    }
+}
+
+/// Most input errors listed before giving up.
+const LISTED_ERRORS: usize = 10;
+
+/// Checks every point's input before any runs; an error names the sweep
+/// file's line of the axis (or base entry) it comes from, and its value.
+fn check_points(spec: &SweepSpec, overrides: &[String]) -> CliResult {
+    // Each distinct error once, with the points it stops.
+    let mut errors: Vec<(String, Vec<usize>)> = Vec::new();
+    for point in spec.points() {
+        let args = spec.run_arguments(&point);
+        let Err(err) = check_point(&spec.command, &args, overrides) else {
+            continue;
+        };
+        // clap's message is a paragraph for a terminal: keep its first line.
+        let full = format!("{err:#}");
+        let first_line = full.lines().next().unwrap_or_default();
+        let text = first_line
+            .strip_prefix("error: ")
+            .unwrap_or(first_line)
+            .to_owned();
+        let named = |name: &str, value: &str| {
+            let flag = format!("--{}", name.replace('_', "-"));
+            text.contains(&format!("key `{name}`"))
+                || text.contains(&format!("'{flag}"))
+                || text.contains(&format!("`{flag}`"))
+                || text.contains(&format!("key `{flag}`"))
+                || (name == "hw" && text.contains(&spec.resolve_hw(value).display().to_string()))
+                || (name == "workload" && text.starts_with(value))
+        };
+        let axes = spec
+            .axes
+            .iter()
+            .zip(&point.axis_values)
+            .zip(&spec.axes_at)
+            .map(|(((name, _), value), at)| ("axis", name, value, at));
+        let base = spec
+            .base
+            .iter()
+            .zip(&spec.base_at)
+            .map(|((name, value), at)| ("base", name, value, at));
+        let message = match axes
+            .chain(base)
+            .find(|(_, name, value, _)| named(name, value))
+        {
+            Some((kind, name, value, at)) => format!("{at}: {kind} `{name}` = `{value}`: {text}"),
+            None => format!("{}: `{}`: {text}", spec.origin, args.join(" ")),
+        };
+        match errors.iter().position(|(m, _)| *m == message) {
+            Some(i) => errors[i].1.push(point.index),
+            None if errors.len() < LISTED_ERRORS => errors.push((message, vec![point.index])),
+            None => {}
+        }
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = errors
+        .iter()
+        .map(|(message, points)| {
+            let shown: Vec<String> = points.iter().take(8).map(usize::to_string).collect();
+            let more = if points.len() > 8 { ", …" } else { "" };
+            let noun = if points.len() == 1 { "point" } else { "points" };
+            format!("{message} ({noun} {}{more})", shown.join(", "))
+        })
+        .collect();
+    Err(CliError::bad_input(anyhow::anyhow!(
+        "the sweep's input is refused; no point was run:\n{}",
+        lines.join("\n")
+    )))
+}
+
 pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
     let spec = SweepSpec::load(&args.file).map_err(CliError::bad_input)?;
+    check_points(&spec, overrides)?;
     if args.dry_run {
         let mut listing = format!(
             "{} points of `flatsim {}`\n",
@@ -80,6 +174,10 @@ pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
         }
         return crate::output::print_until_closed(&listing).map_err(CliError::failure);
     }
+    if args.slurm {
+        // Refused before anything is stored.
+        slurm::options(&args.slurm_opt).map_err(CliError::bad_input)?;
+    }
     let out_dir = args
         .out
         .clone()
@@ -90,17 +188,34 @@ pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
     if args.slurm {
         return write_slurm_job(args, &spec, &out_dir);
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = match args.jobs {
+        Some(0) => {
+            return Err(CliError::bad_input(anyhow::anyhow!(
+                "--jobs must be positive"
+            )))
+        }
+        Some(jobs) if jobs > threads => {
+            say!("note: --jobs {jobs} is more than this machine's {threads} threads; running {threads} at a time");
+            threads
+        }
+        Some(jobs) => jobs,
+        None => threads,
+    };
     let runner = |point_args: &[String]| run_point(&spec.command, point_args);
     let (points, dir) = match args.shard {
         Some(shard) => {
             shard.record_count(&out_dir).map_err(CliError::bad_input)?;
-            (shard.points(&spec), shard.dir(&out_dir))
+            let dir = shard.dir(&out_dir);
+            record_inputs(&out_dir, &dir)?;
+            (shard.points(&spec), dir)
         }
         None => (spec.points().collect(), out_dir.clone()),
     };
+    // An interrupted run of this sweep may have left temporary files.
+    if dir.is_dir() {
+        super::common::remove_files(&dir, |name| crate::output::temporary_of(name).is_some())?;
+    }
     let outcome =
         run_points(&spec, &points, &dir, jobs, true, &runner).map_err(CliError::failure)?;
     say!(
@@ -119,6 +234,22 @@ pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
         )));
     }
     Ok(())
+}
+
+/// Writes the study's input fingerprint into the shard's directory.
+fn record_inputs(out_dir: &std::path::Path, shard_dir: &std::path::Path) -> CliResult {
+    let fingerprint = stored::fingerprint(out_dir).map_err(CliError::failure)?;
+    std::fs::create_dir_all(shard_dir).map_err(|e| {
+        CliError::failure(anyhow::anyhow!(
+            "cannot create {}: {e}",
+            shard_dir.display()
+        ))
+    })?;
+    crate::output::write_atomic(
+        &shard_dir.join(stored::SHARD_INPUTS_FILE),
+        format!("{fingerprint}\n").as_bytes(),
+    )
+    .map_err(CliError::failure)
 }
 
 fn write_slurm_job(args: &SweepArgs, spec: &SweepSpec, out_dir: &std::path::Path) -> CliResult {

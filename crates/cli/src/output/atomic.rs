@@ -15,6 +15,13 @@ pub struct AtomicFile {
 
 impl AtomicFile {
     pub fn create(path: &Path) -> anyhow::Result<Self> {
+        Self::create_numbered(path, 0)
+    }
+
+    /// Like [`AtomicFile::create`]; files of the same `path` with different
+    /// numbers may be open at once (one per candidate plan), and the one
+    /// committed last wins.
+    pub fn create_numbered(path: &Path, number: usize) -> anyhow::Result<Self> {
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -23,7 +30,7 @@ impl AtomicFile {
             .file_name()
             .context("output path has no file name")?
             .to_string_lossy();
-        let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let temporary = dir.join(format!(".{name}.{}.{number}.tmp", std::process::id()));
         let file = std::fs::File::create(&temporary)
             .with_context(|| format!("cannot create {}", temporary.display()))?;
         Ok(AtomicFile {

@@ -1,5 +1,4 @@
-//! `stats.csv` (long form `unit,stat,value,unit_of_measure`) and
-//! `timeline.csv` (per epoch).
+//! `stats.csv` (long form `unit,stat,value,unit_of_measure`).
 
 use super::{csv_bytes, number};
 use simkit::StatValue;

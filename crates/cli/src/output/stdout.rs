@@ -1,7 +1,13 @@
 use std::io::{ErrorKind, Write};
+use std::sync::Mutex;
+
+/// The first failed write to stdout other than a closed pipe; `main` turns
+/// it into exit 1, so a full disk never passes for success.
+static STDOUT_ERROR: Mutex<Option<String>> = Mutex::new(None);
 
 /// Writes `text` to stdout. A reader that went away (`flatsim … | head`)
 /// ends the output quietly; `println!` would panic on the closed pipe.
+/// Any other error is returned and remembered for [`stdout_error`].
 pub fn print_until_closed(text: &str) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout
@@ -9,8 +15,19 @@ pub fn print_until_closed(text: &str) -> std::io::Result<()> {
         .and_then(|()| stdout.flush())
     {
         Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
-        result => result,
+        Err(e) => {
+            if let Ok(mut first) = STDOUT_ERROR.lock() {
+                first.get_or_insert_with(|| e.to_string());
+            }
+            Err(e)
+        }
+        ok => ok,
     }
+}
+
+/// The first error writing to stdout, if any.
+pub fn stdout_error() -> Option<String> {
+    STDOUT_ERROR.lock().ok().and_then(|e| e.clone())
 }
 
 /// `println!` that ends quietly when stdout's reader has gone away

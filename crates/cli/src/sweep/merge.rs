@@ -64,8 +64,20 @@ fn collect(out_dir: &Path) -> Result<Collected> {
     let (header, failure_header) = (summary_header(&spec), failures_header(&spec));
     let mut rows = BTreeMap::new();
     let mut failures = BTreeMap::new();
+    let fingerprint = crate::sweep::stored::fingerprint(out_dir)?;
     for shard in 0..count {
         let dir = out_dir.join(SHARDS_DIR).join(shard.to_string());
+        let recorded = dir.join(crate::sweep::stored::SHARD_INPUTS_FILE);
+        if let Ok(text) = std::fs::read_to_string(&recorded) {
+            if text.trim() != fingerprint {
+                bail!(
+                    "shard {shard} ran with other inputs than {} holds now ({} is {}, the study's are {fingerprint}); rerun that shard or use a new --out directory",
+                    out_dir.display(),
+                    recorded.display(),
+                    text.trim()
+                );
+            }
+        }
         rows.extend(read_rows(&dir.join(SUMMARY_FILE), &header)?);
         failures.extend(read_rows(&dir.join(FAILURES_FILE), &failure_header)?);
     }

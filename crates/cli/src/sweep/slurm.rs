@@ -30,8 +30,14 @@ pub fn options(overrides: &[String]) -> Result<Vec<(String, String)>> {
         if key == "array" {
             bail!("--slurm-opt `{entry}`: `{key}` cannot be set (the array comes from --tasks)");
         }
+        let value = value.trim();
+        // One #SBATCH line per option: a line break would end it and start
+        // a line sbatch reads as something else.
+        if value.is_empty() || value.chars().any(char::is_control) {
+            bail!("--slurm-opt `{}`: the value must be non-empty and on one line, without control characters", entry.escape_debug());
+        }
         options.retain(|(k, _)| *k != key);
-        options.push((key, value.trim().to_owned()));
+        options.push((key, value.to_owned()));
     }
     Ok(options)
 }
@@ -161,6 +167,14 @@ mod tests {
         assert!(super::options(&["array=1".into()]).is_err());
         assert!(super::options(&["novalue".into()]).is_err());
         assert!(super::options(&["time limit=1".into()]).is_err());
+    }
+
+    #[test]
+    fn option_values_stay_on_one_line() {
+        for bad in ["time=01:00\n#SBATCH --x", "mem=", "partition=a\rb"] {
+            let err = options(&[bad.to_owned()]).unwrap_err().to_string();
+            assert!(err.contains("on one line"), "{bad:?}: {err}");
+        }
     }
 
     #[test]

@@ -67,6 +67,11 @@ pub struct SweepSpec {
     /// `[[skip]]` rules: a point is left out when, for every (axis, values)
     /// pair of one rule, its value on that axis is among the values.
     pub skips: Vec<Vec<(String, Vec<String>)>>,
+    /// The sweep file's name as given, for errors.
+    pub origin: String,
+    /// `file:line` of each `base` entry and each axis (same order), for errors.
+    pub base_at: Vec<String>,
+    pub axes_at: Vec<String>,
 }
 
 /// One point of a sweep: its index and the value of every axis.
@@ -144,6 +149,9 @@ impl SweepSpec {
             base: Vec::new(),
             axes: Vec::new(),
             skips: Vec::new(),
+            origin: origin.to_owned(),
+            base_at: Vec::new(),
+            axes_at: Vec::new(),
         };
         let mut has_version = false;
         // Checked after the loop: a rule may come before [axes] in the file.
@@ -164,6 +172,9 @@ impl SweepSpec {
                         if param == "set" {
                             let overrides = value.as_table_like().ok_or_else(|| anyhow!("{}: key `base.set`: expected a table of hardware-config overrides", at(param_key)))?;
                             for (hw_key, hw_value) in overrides.iter() {
+                                let hw_at = overrides
+                                    .get_key_value(hw_key)
+                                    .map_or_else(|| at(param_key), |(k, _)| at(k));
                                 let text =
                                     hw_value.as_value().and_then(scalar_text).ok_or_else(|| {
                                         anyhow!(
@@ -172,6 +183,7 @@ impl SweepSpec {
                                         )
                                     })?;
                                 spec.base.push((hw_key.to_owned(), text));
+                                spec.base_at.push(hw_at);
                             }
                             continue;
                         }
@@ -180,6 +192,7 @@ impl SweepSpec {
                             anyhow!("{}: key `base.{param}`: expected a single value (put lists under [axes])", at(param_key))
                         })?;
                         spec.base.push((param.to_owned(), text));
+                        spec.base_at.push(at(param_key));
                     }
                 }
                 ("axes", Item::Table(table)) => {
@@ -198,6 +211,7 @@ impl SweepSpec {
                             );
                         }
                         spec.axes.push((param.to_owned(), values));
+                        spec.axes_at.push(at(param_key));
                     }
                 }
                 ("skip", Item::ArrayOfTables(rules)) => skip_rules.extend(rules.iter()),

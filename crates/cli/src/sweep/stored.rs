@@ -33,8 +33,10 @@ pub fn store(sweep_path: &Path, out_dir: &Path, overrides: &[String]) -> Result<
         let Some(name) = value.as_str() else {
             return Ok(());
         };
+        // An absolute path is copied like a relative one (join keeps it
+        // as is): the study must not change when the original is edited.
         let source = base_dir.join(name);
-        if Path::new(name).is_absolute() || !source.is_file() {
+        if !source.is_file() {
             return Ok(());
         }
         let stored_name = format!("{INPUTS_DIR}/{}", name.replace(['/', '\\'], "_"));
@@ -105,6 +107,36 @@ pub fn store(sweep_path: &Path, out_dir: &Path, overrides: &[String]) -> Result<
         }
     }
     Ok(stored_path)
+}
+
+/// In each shard's directory: the fingerprint of the study's inputs the
+/// shard ran with, so `sweep-merge` refuses shards that ran different inputs.
+pub const SHARD_INPUTS_FILE: &str = "inputs.fingerprint";
+
+/// A fingerprint of the stored study, `DIR/sweep.toml` and every file of
+/// `DIR/inputs/`: 64-bit FNV-1a over their names and bytes in name order
+/// (a change detector between runs of one study, not a security hash).
+pub fn fingerprint(out_dir: &Path) -> Result<String> {
+    let mut names = vec![STORED_SWEEP_FILE.to_owned()];
+    if let Ok(entries) = std::fs::read_dir(out_dir.join(INPUTS_DIR)) {
+        for entry in entries {
+            let entry = entry.with_context(|| format!("cannot list {}", out_dir.display()))?;
+            names.push(format!(
+                "{INPUTS_DIR}/{}",
+                entry.file_name().to_string_lossy()
+            ));
+        }
+    }
+    names.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for name in &names {
+        let bytes = std::fs::read(out_dir.join(name))
+            .with_context(|| format!("cannot read {}", out_dir.join(name).display()))?;
+        for byte in name.bytes().chain([0]).chain(bytes) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    Ok(format!("{hash:016x}"))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

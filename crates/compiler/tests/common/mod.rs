@@ -30,6 +30,35 @@ pub fn tiny_hw_banked(sram_bytes: u64, banks: u64, width: u64) -> HwConfig {
     .unwrap()
 }
 
+/// `w` with a causal mask and optionally a sliding window.
+pub fn causal(mut w: Workload, window: Option<u64>) -> Workload {
+    w.mask = compiler::Mask::Causal;
+    w.window = window;
+    w
+}
+
+/// A workload with `kv_heads` KV heads of `group` query heads each; with
+/// `decode = Some((query_len, kv_len))` the decode phase, else prefill of `n`.
+pub fn grouped(
+    batch: u64,
+    kv_heads: u64,
+    group: u64,
+    n: u64,
+    d: u64,
+    decode: Option<(u64, u64)>,
+) -> Workload {
+    let mut w = Workload::new("p", batch, kv_heads * group, n, d);
+    w.kv_heads = kv_heads;
+    w.query_len = n;
+    if let Some((query_len, kv_len)) = decode {
+        w.phase = compiler::Phase::Decode;
+        w.query_len = query_len;
+        w.kv_len = kv_len;
+        w.seq_len = kv_len + query_len;
+    }
+    w
+}
+
 pub fn spec(
     dataflow: Dataflow,
     gran: Option<Gran>,
@@ -54,54 +83,25 @@ fn lcg(state: &mut u64) -> f64 {
 }
 
 /// Runs `program` functionally on random Q, K, V and returns the largest
-/// absolute error of O against softmax(Q·Kᵀ)·V computed directly.
-pub fn max_error(program: &Program, w: &Workload) -> f64 {
+/// absolute error of O against `isa::reference` attention.
+pub fn max_error(program: &Program) -> f64 {
     let h = &program.header;
     let eb = h.element_bytes;
     let mut m = Machine::new(h);
     let mut seed = 7;
-    let (b, hd, n, d) = (w.batch, w.heads, w.seq_len, w.head_dim);
     let tensor = |role| h.dram.by_role(role).unwrap().clone();
-    let (q, k, v, o) = (
-        tensor(TensorRole::Q),
-        tensor(TensorRole::K),
-        tensor(TensorRole::V),
-        tensor(TensorRole::O),
-    );
-    for t in [&q, &k, &v] {
+    for t in [
+        &tensor(TensorRole::Q),
+        &tensor(TensorRole::K),
+        &tensor(TensorRole::V),
+    ] {
         let base = (t.base_bytes / eb) as usize;
         for i in 0..t.elements() as usize {
             m.dram[base + i] = lcg(&mut seed) * 4.0;
         }
     }
     m.run(program).unwrap_or_else(|e| panic!("{e}"));
-    let at = |t: &isa::DramTensor, mm: &Machine, idx: [u64; 4]| {
-        mm.dram[(t.address(idx, eb) / eb) as usize]
-    };
-    let mut worst: f64 = 0.0;
-    for bi in 0..b {
-        for hi in 0..hd {
-            for i in 0..n {
-                let scores: Vec<f64> = (0..n)
-                    .map(|j| {
-                        (0..d)
-                            .map(|x| at(&q, &m, [bi, hi, i, x]) * at(&k, &m, [bi, hi, j, x]))
-                            .sum()
-                    })
-                    .collect();
-                let max = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                let e: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
-                let sum: f64 = e.iter().sum();
-                for x in 0..d {
-                    let want: f64 = (0..n)
-                        .map(|j| e[j as usize] / sum * at(&v, &m, [bi, hi, j, x]))
-                        .sum();
-                    worst = worst.max((want - at(&o, &m, [bi, hi, i, x])).abs());
-                }
-            }
-        }
-    }
-    worst
+    isa::reference::max_abs_error(h, &m.dram)
 }
 
 /// (b, h, query row, key row) of every score an L GEMM computes, and
@@ -127,6 +127,8 @@ pub fn coverage(program: &Program) -> Coverage {
             .unwrap()
             .address(at.slot, at.offset_bytes)
     };
+    let tensor = |role| h.dram.by_role(role).unwrap();
+    let group = tensor(TensorRole::Q).dims[1] / tensor(TensorRole::K).dims[1];
     let decode = |addr: u64| {
         let t = h.dram.tensor_at(addr).unwrap();
         let row_bytes = t.dims[3] * eb;
@@ -157,7 +159,11 @@ pub fn coverage(program: &Program) -> Coverage {
                 for j in 0..g.n {
                     let kb = origin[&(sram_addr(&g.b.at) + j * g.b.row_stride_bytes)];
                     assert_eq!((qa.0, kb.0), (TensorRole::Q, TensorRole::K));
-                    assert_eq!((qa.1, qa.2), (kb.1, kb.2), "scores of different heads");
+                    assert_eq!(
+                        (qa.1, qa.2 / group),
+                        (kb.1, kb.2),
+                        "scores of different heads"
+                    );
                     *cov.scores.entry((qa.1, qa.2, qa.3, kb.3)).or_default() += 1;
                 }
             }
@@ -168,18 +174,32 @@ pub fn coverage(program: &Program) -> Coverage {
     cov
 }
 
+/// Whether query row `i` of `w` sees key `j`.
+pub fn visible(w: &Workload, i: u64, j: u64) -> bool {
+    let position = w.keys() - w.queries() + i;
+    w.mask == compiler::Mask::None || !isa::masked(position, j, w.window)
+}
+
+/// Every visible score computed exactly once (masked ones at most once:
+/// tiles the mask cuts into are computed whole) and every O row stored once.
 pub fn assert_exactly_once(cov: &Coverage, w: &Workload) {
-    let (b, h, n) = (w.batch, w.heads, w.seq_len);
-    assert_eq!(
-        cov.scores.len() as u64,
-        b * h * n * n,
-        "every score tile computed"
-    );
+    let (b, h, nq, nk) = (w.batch, w.heads, w.queries(), w.keys());
+    let seen = cov
+        .scores
+        .keys()
+        .filter(|&&(_, _, i, j)| visible(w, i, j))
+        .count() as u64;
+    let wanted = (0..nq)
+        .map(|i| (0..nk).filter(|&j| visible(w, i, j)).count() as u64)
+        .sum::<u64>()
+        * b
+        * h;
+    assert_eq!(seen, wanted, "every visible score computed");
     assert!(
         cov.scores.values().all(|&c| c == 1),
         "a score computed twice"
     );
-    assert_eq!(cov.o_rows.len() as u64, b * h * n, "every O row stored");
+    assert_eq!(cov.o_rows.len() as u64, b * h * nq, "every O row stored");
     assert!(
         cov.o_rows.values().all(|&c| c == 1),
         "an O row stored twice"
