@@ -212,3 +212,13 @@ fn dram_organisation_is_checked_with_the_preset() {
         stderr(&output)
     );
 }
+
+#[test]
+fn help_describes_the_tool_not_the_crate() {
+    let text = ok(&flatsim(&["--help"]));
+    assert!(
+        text.starts_with("flatsim: a cycle-level simulator of attention accelerators"),
+        "{text}"
+    );
+    assert!(!text.contains("command line: argument parsing"), "{text}");
+}

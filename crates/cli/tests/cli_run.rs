@@ -137,9 +137,12 @@ fn auto_mapping_keeps_the_chosen_plans_streamed_timeline() {
     let output = run_into(&auto, &flags);
     ok(&output);
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("auto mapping:")
-            || String::from_utf8_lossy(&output.stdout).contains("auto mapping:"),
+        String::from_utf8_lossy(&output.stderr).contains("auto mapping:"),
         "several candidates were simulated"
+    );
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("auto mapping:"),
+        "progress goes to stderr, results to stdout"
     );
     let summary = read(&auto, "summary.csv");
     let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();

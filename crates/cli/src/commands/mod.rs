@@ -18,7 +18,12 @@ use clap::{Parser, Subcommand};
 
 /// flatsim: a cycle-level simulator of attention accelerators (FLAT, FlashAttention, FuseMax).
 #[derive(Debug, Parser)]
-#[command(name = "flatsim", version, about, long_about = None)]
+#[command(
+    name = "flatsim",
+    version,
+    about = "flatsim: a cycle-level simulator of attention accelerators (FLAT, FlashAttention, FuseMax). Run with no arguments for FLAT's edge table; `flatsim run --help` to simulate one workload.",
+    long_about = None
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -447,16 +447,15 @@ impl TraceSink for Fanout<'_> {
 fn print_outcome(hw: &HwConfig, w: &Workload, outcome: &Outcome) {
     for tried in &outcome.tried {
         if tried.finished {
-            say!(
+            // Progress, not a result: stderr, so stdout holds only the result.
+            eprintln!(
                 "auto mapping: simulated `{}`: {} cycles",
-                tried.label,
-                tried.cycles
+                tried.label, tried.cycles
             );
         } else {
-            say!(
+            eprintln!(
                 "auto mapping: stopped `{}` at cycle {}: slower than the best plan",
-                tried.label,
-                tried.cycles
+                tried.label, tried.cycles
             );
         }
     }
