@@ -138,14 +138,9 @@ fn bad(err: compiler::CompileError) -> CliError {
 }
 
 pub fn run(args: &CompileArgs, overrides: &[String]) -> CliResult {
-    let hw = args.hw.load(overrides)?;
-    let w = args.workload.load()?;
-    let spec = args.dataflow.spec();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let io = |e: std::io::Error| CliError::failure(e);
-    let result = emit(args, &hw, &w, &spec, &mut out, io);
-    match result {
+    match write_emitted(args, overrides, &mut out) {
         // A reader that went away (`| head`) ends the output quietly.
         Err(CliError::Failure(e))
             if e.downcast_ref::<std::io::Error>()
@@ -155,6 +150,14 @@ pub fn run(args: &CompileArgs, overrides: &[String]) -> CliResult {
         }
         other => other,
     }
+}
+
+/// Loads the inputs and writes what `--emit` asks for to `out`.
+pub fn write_emitted(args: &CompileArgs, overrides: &[String], out: &mut impl Write) -> CliResult {
+    let hw = args.hw.load(overrides)?;
+    let w = args.workload.load()?;
+    let spec = args.dataflow.spec();
+    emit(args, &hw, &w, &spec, out, CliError::failure)
 }
 
 fn emit(

@@ -28,6 +28,16 @@ pub struct DramArgs {
 }
 
 pub fn run(args: &DramArgs, overrides: &[String]) -> CliResult {
+    let (report, description) = replay_trace(args, overrides)?;
+    if let Some(dir) = &args.out.out {
+        write_report(dir, &report)?;
+    }
+    print_until_closed(&format!("{description}\n{report}")).map_err(CliError::failure)
+}
+
+/// Replays the trace (refusing an existing `--out` first, as `run` writes
+/// into it): the report and a description of the DRAM model.
+pub fn replay_trace(args: &DramArgs, overrides: &[String]) -> CliResult<(DramReport, String)> {
     if args.max_outstanding == Some(0) {
         return Err(CliError::bad_input(anyhow::anyhow!(
             "--max-outstanding must be at least 1 (omit it for unlimited)"
@@ -36,7 +46,7 @@ pub fn run(args: &DramArgs, overrides: &[String]) -> CliResult {
     let hw = args.hw.load(overrides)?;
     let model = MemoryModel::from_config(&hw)
         .map_err(|e| CliError::bad_input(anyhow::anyhow!("{}: {e}", args.hw.hw.display())))?;
-    let out_dir = args.out.prepare()?;
+    args.out.prepare()?;
     let file = std::fs::File::open(&args.trace).map_err(|e| {
         CliError::bad_input(anyhow::anyhow!(
             "cannot read trace {}: {e}",
@@ -103,14 +113,15 @@ pub fn run(args: &DramArgs, overrides: &[String]) -> CliResult {
             (report, description)
         }
     };
-    if let Some(dir) = out_dir {
-        write_report(dir, &report)?;
-    }
-    print_until_closed(&format!("{description}\n{report}")).map_err(CliError::failure)
+    Ok((report, description))
+}
+
+/// `dram.csv`: the report's one row.
+pub fn report_csv(report: &DramReport) -> CliResult<Vec<u8>> {
+    let row: Vec<String> = report.values().into_iter().map(number).collect();
+    csv_bytes(&DramReport::COLUMNS, &[row]).map_err(CliError::failure)
 }
 
 fn write_report(dir: &Path, report: &DramReport) -> CliResult {
-    let row: Vec<String> = report.values().into_iter().map(number).collect();
-    let bytes = csv_bytes(&DramReport::COLUMNS, &[row]).map_err(CliError::failure)?;
-    write_atomic(&dir.join("dram.csv"), &bytes).map_err(CliError::failure)
+    write_atomic(&dir.join("dram.csv"), &report_csv(report)?).map_err(CliError::failure)
 }

@@ -2,13 +2,13 @@
 
 mod bench;
 mod common;
-mod compile;
+pub(crate) mod compile;
 mod default;
-mod dram;
+pub(crate) mod dram;
 mod dram_check;
-mod gemm;
-mod run;
-mod sweep;
+pub(crate) mod gemm;
+pub(crate) mod run;
+pub(crate) mod sweep;
 mod sweep_merge;
 mod validate;
 mod work;

@@ -276,7 +276,44 @@ pub fn summary_for_sweep(args: &RunArgs, overrides: &[String]) -> CliResult<Summ
     Ok(summary_row(&hw, &w, &outcome))
 }
 
+/// A finished run: the resolved inputs and the simulated plan, its output
+/// files not yet written.
+#[derive(Debug)]
+pub struct Finished {
+    pub hw: HwConfig,
+    pub workload: Workload,
+    pub outcome: Outcome,
+    /// Where the output files go: `--out`, or the caller's directory.
+    pub out_dir: Option<std::path::PathBuf>,
+}
+
+impl Finished {
+    /// Writes summary.csv, stats.csv and config.resolved.toml into the
+    /// output directory and commits the streamed timeline.csv.
+    pub fn write_outputs(&mut self) -> anyhow::Result<()> {
+        let Some(dir) = &self.out_dir else {
+            return Ok(());
+        };
+        let timeline = self.outcome.timeline.take();
+        write_outputs(dir, &self.hw, &self.workload, &self.outcome, timeline)
+    }
+}
+
 pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
+    let mut finished = execute(args, overrides, None)?;
+    print_outcome(&finished.hw, &finished.workload, &finished.outcome);
+    finished.write_outputs().map_err(CliError::failure)
+}
+
+/// Everything `run` does but printing and writing the summary files: checks
+/// the arguments, prepares the output directory (`--out`, else
+/// `default_out` if given), writes the traces and streams the timeline into
+/// it, simulates.
+pub fn execute(
+    args: &RunArgs,
+    overrides: &[String],
+    default_out: Option<&Path>,
+) -> CliResult<Finished> {
     let hw = args.hw.load(overrides)?;
     let w = args.workload.load()?;
     let spec = args.dataflow.spec();
@@ -314,12 +351,15 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
             )));
         }
     }
-    let out_dir = args.out.prepare()?;
+    let out_dir = match args.out.prepare()? {
+        Some(dir) => Some(dir),
+        None => default_out.map(prepare_default).transpose()?,
+    };
 
     let fast_forward = !args.no_fast_forward;
     let functional_seed = args.functional.then_some(args.seed);
     let epoch_cycles = Some(args.epoch_cycles);
-    let mut outcome = if tracing {
+    let outcome = if tracing {
         // Traced runs simulate one plan (the resolved one, or the best by estimate).
         let dir = out_dir.expect("checked above");
         let mut perfetto = if args.perfetto {
@@ -423,12 +463,23 @@ pub fn run(args: &RunArgs, overrides: &[String]) -> CliResult {
         )?
     };
 
-    print_outcome(&hw, &w, &outcome);
-    if let Some(dir) = out_dir {
-        let timeline = outcome.timeline.take();
-        write_outputs(dir, &hw, &w, &outcome, timeline).map_err(CliError::failure)?;
-    }
-    Ok(())
+    Ok(Finished {
+        out_dir: out_dir.map(Path::to_path_buf),
+        hw,
+        workload: w,
+        outcome,
+    })
+}
+
+/// Creates a caller's output directory (which it owns: no `--force` check).
+fn prepare_default(dir: &Path) -> CliResult<&Path> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        CliError::failure(anyhow::anyhow!(
+            "cannot create output directory {}: {e}",
+            dir.display()
+        ))
+    })?;
+    Ok(dir)
 }
 
 /// Sends every event to several sinks.

@@ -5,7 +5,7 @@ use super::Cli;
 use crate::error::{CliError, CliResult};
 use crate::output::SummaryRow;
 use crate::sweep::merge;
-use crate::sweep::runner::run_points;
+use crate::sweep::runner::{run_points, SweepOutcome};
 use crate::sweep::shard::{recorded_count, Shard};
 use crate::sweep::slurm;
 use crate::sweep::spec::SweepSpec;
@@ -157,8 +157,7 @@ fn check_points(spec: &SweepSpec, overrides: &[String]) -> CliResult {
 }
 
 pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
-    let spec = SweepSpec::load(&args.file).map_err(CliError::bad_input)?;
-    check_points(&spec, overrides)?;
+    let spec = checked_spec(args, overrides)?;
     if args.dry_run {
         let mut listing = format!(
             "{} points of `flatsim {}`\n",
@@ -177,7 +176,51 @@ pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
     if args.slurm {
         // Refused before anything is stored.
         slurm::options(&args.slurm_opt).map_err(CliError::bad_input)?;
+        let (spec, out_dir) = stored_spec(args, overrides)?;
+        return write_slurm_job(args, &spec, &out_dir);
     }
+    let LocalRun {
+        points,
+        outcome,
+        dir,
+    } = run_here(args, overrides, true, &|| {})?;
+    say!(
+        "{} points: {} run, {} already done, {} failed; results in {}",
+        points,
+        outcome.succeeded,
+        outcome.skipped,
+        outcome.failed,
+        dir.join(crate::sweep::table::SUMMARY_FILE).display()
+    );
+    if outcome.failed > 0 {
+        return Err(CliError::failure(anyhow::anyhow!(
+            "{} points failed; see {}",
+            outcome.failed,
+            dir.join(crate::sweep::table::FAILURES_FILE).display()
+        )));
+    }
+    Ok(())
+}
+
+/// A sweep (or shard) run in this process.
+#[derive(Debug)]
+pub struct LocalRun {
+    /// Points of the sweep or shard.
+    pub points: usize,
+    pub outcome: SweepOutcome,
+    /// Where its summary.csv and failures.csv are.
+    pub dir: PathBuf,
+}
+
+/// The sweep file, every point's input checked.
+pub fn checked_spec(args: &SweepArgs, overrides: &[String]) -> CliResult<SweepSpec> {
+    let spec = SweepSpec::load(&args.file).map_err(CliError::bad_input)?;
+    check_points(&spec, overrides)?;
+    Ok(spec)
+}
+
+/// The sweep file as stored in `--out` (with `--set` folded in), and `--out`.
+fn stored_spec(args: &SweepArgs, overrides: &[String]) -> CliResult<(SweepSpec, PathBuf)> {
     let out_dir = args
         .out
         .clone()
@@ -185,9 +228,18 @@ pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
     let stored_path =
         stored::store(&args.file, &out_dir, overrides).map_err(CliError::bad_input)?;
     let spec = SweepSpec::load(&stored_path).map_err(CliError::bad_input)?;
-    if args.slurm {
-        return write_slurm_job(args, &spec, &out_dir);
-    }
+    Ok((spec, out_dir))
+}
+
+/// Runs the sweep's points (or its shard's) in this process, resuming;
+/// `on_point` is called as each point ends.
+pub fn run_here(
+    args: &SweepArgs,
+    overrides: &[String],
+    show_progress: bool,
+    on_point: &(dyn Fn() + Sync),
+) -> CliResult<LocalRun> {
+    let (spec, out_dir) = stored_spec(args, overrides)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let jobs = match args.jobs {
         Some(0) => {
@@ -202,7 +254,11 @@ pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
         Some(jobs) => jobs,
         None => threads,
     };
-    let runner = |point_args: &[String]| run_point(&spec.command, point_args);
+    let runner = |point_args: &[String]| {
+        let row = run_point(&spec.command, point_args);
+        on_point();
+        row
+    };
     let (points, dir) = match args.shard {
         Some(shard) => {
             shard.record_count(&out_dir).map_err(CliError::bad_input)?;
@@ -216,24 +272,13 @@ pub fn run(args: &SweepArgs, overrides: &[String]) -> CliResult {
     if dir.is_dir() {
         super::common::remove_files(&dir, |name| crate::output::temporary_of(name).is_some())?;
     }
-    let outcome =
-        run_points(&spec, &points, &dir, jobs, true, &runner).map_err(CliError::failure)?;
-    say!(
-        "{} points: {} run, {} already done, {} failed; results in {}",
-        points.len(),
-        outcome.succeeded,
-        outcome.skipped,
-        outcome.failed,
-        dir.join(crate::sweep::table::SUMMARY_FILE).display()
-    );
-    if outcome.failed > 0 {
-        return Err(CliError::failure(anyhow::anyhow!(
-            "{} points failed; see {}",
-            outcome.failed,
-            dir.join(crate::sweep::table::FAILURES_FILE).display()
-        )));
-    }
-    Ok(())
+    let outcome = run_points(&spec, &points, &dir, jobs, show_progress, &runner)
+        .map_err(CliError::failure)?;
+    Ok(LocalRun {
+        points: points.len(),
+        outcome,
+        dir,
+    })
 }
 
 /// Writes the study's input fingerprint into the shard's directory.
