@@ -442,6 +442,12 @@ impl TraceSink for Fanout<'_> {
             sink.record(event);
         }
     }
+
+    fn counter(&mut self, name: &'static str, cycle: simkit::Cycle, value: f64) {
+        for sink in &mut self.sinks {
+            sink.counter(name, cycle, value);
+        }
+    }
 }
 
 fn print_outcome(hw: &HwConfig, w: &Workload, outcome: &Outcome) {
