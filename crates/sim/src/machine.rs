@@ -518,7 +518,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                 sink.record(&row);
             }
         }
-        if let (Some(stalls), Some(sink)) = (self.stall_trace.as_mut(), trace.as_deref_mut()) {
+        if let (Some(stalls), Some(sink)) = (self.stall_trace.as_mut(), trace) {
             stalls.finish(end, sink);
         }
         self.report(end)
