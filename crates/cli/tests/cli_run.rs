@@ -400,6 +400,11 @@ fn sweeps_run_attention_points() {
     assert_eq!(summary.lines().count(), 5);
 }
 
+/// A summary column lookup, and a property of the summary that makes a case
+/// the case it stands for.
+type Column<'a> = &'a dyn Fn(&str) -> f64;
+type Property = &'static dyn Fn(Column) -> bool;
+
 /// The hard cases for an exact speed-up: SRAM bank conflicts (8 banks), a
 /// vector-bound softmax (cloud FLAT with 256-row tiles) and spilled K/V
 /// (edge FLAT streaming K and V through a 128 KiB scratchpad). Fast-forward
@@ -409,7 +414,7 @@ fn sweeps_run_attention_points() {
 #[test]
 fn speed_ups_change_no_byte_on_conflicts_vector_bound_softmax_and_spills() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &[&str], &dyn Fn(&dyn Fn(&str) -> f64) -> bool); 3] = [
+    let cases: [(&str, &[&str], Property); 3] = [
         (
             "bank-conflicts",
             &[
