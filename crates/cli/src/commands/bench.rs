@@ -1,8 +1,8 @@
 //! `flatsim bench`: the simulator's standard speed cases, timed.
 //!
 //! The three `edge-bert4096-*` cases are the runs `flatsim` makes without
-//! arguments (edge, BERT, B = 1, N = 4096: unfused, flat with auto mapping
-//! and spilling, flash); `cloud-bert16384-flat-r512` is the cloud-scale case
+//! arguments (edge, BERT, B = 1, N = 4096: unfused, flat and flash, each
+//! with auto mapping); `cloud-bert16384-flat-r512` is the cloud-scale case
 //! (BERT, N = 16384, FLAT at R granularity with 512 rows, bandwidth DRAM);
 //! the two `cloud-llama3-8b-*` cases are decoder attention: causal flash
 //! prefill at N = 8192 (grouped KV heads, masked blocks skipped) and flash
@@ -19,7 +19,7 @@ use hwconfig::HwConfig;
 use sim::RunOptions;
 use std::time::Instant;
 
-/// Plans `--mapping auto` simulates, as in `flatsim` without arguments.
+/// Tilings `--mapping auto` simulates, as in `flatsim` without arguments.
 const AUTO_CANDIDATES: usize = 2;
 
 #[derive(Debug, clap::Args)]
@@ -54,20 +54,14 @@ fn cases() -> Vec<Case> {
         workload: bert(4096),
         spec,
     };
+    let auto = |dataflow| DataflowSpec {
+        mapping: Mapping::Auto,
+        ..DataflowSpec::new(dataflow)
+    };
     vec![
-        edge(
-            "edge-bert4096-unfused",
-            DataflowSpec::new(Dataflow::Unfused),
-        ),
-        edge(
-            "edge-bert4096-flat-auto",
-            DataflowSpec {
-                mapping: Mapping::Auto,
-                spill: true,
-                ..DataflowSpec::new(Dataflow::Flat)
-            },
-        ),
-        edge("edge-bert4096-flash", DataflowSpec::new(Dataflow::Flash)),
+        edge("edge-bert4096-unfused-auto", auto(Dataflow::Unfused)),
+        edge("edge-bert4096-flat-auto", auto(Dataflow::Flat)),
+        edge("edge-bert4096-flash-auto", auto(Dataflow::Flash)),
         Case {
             name: "cloud-bert16384-flat-r512",
             hw: "cloud",
