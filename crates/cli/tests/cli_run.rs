@@ -399,3 +399,116 @@ fn sweeps_run_attention_points() {
     );
     assert_eq!(summary.lines().count(), 5);
 }
+
+/// A summary column lookup, and a property of the summary that makes a case
+/// the case it stands for.
+type Column<'a> = &'a dyn Fn(&str) -> f64;
+type Property = &'static dyn Fn(Column) -> bool;
+
+/// The hard cases for an exact speed-up: SRAM bank conflicts (8 banks), a
+/// vector-bound softmax (cloud FLAT with 256-row tiles) and spilled K/V
+/// (edge FLAT streaming K and V through a 128 KiB scratchpad). Fast-forward
+/// and the streamed timeline must leave summary, stats and timeline
+/// byte-identical to stepping every cycle (scripts/identical-outputs.sh
+/// compares two binaries over larger cases).
+#[test]
+fn speed_ups_change_no_byte_on_conflicts_vector_bound_softmax_and_spills() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[&str], Property); 3] = [
+        (
+            "bank-conflicts",
+            &[
+                "--hw",
+                "edge",
+                "--workload",
+                "trxl",
+                "--seq-len",
+                "256",
+                "--dataflow",
+                "flat",
+                "--gran",
+                "r",
+                "--rows",
+                "16",
+                "--set",
+                "sram.banks=8",
+            ],
+            &|get| get("stall_sram_bank_conflict") > 0.0,
+        ),
+        (
+            "vector-bound",
+            &[
+                "--hw",
+                "cloud",
+                "--workload",
+                "bert",
+                "--seq-len",
+                "512",
+                "--dataflow",
+                "flat",
+                "--gran",
+                "r",
+                "--rows",
+                "256",
+            ],
+            &|get| get("vector_util") > 0.9 && get("pe_util") < 0.2,
+        ),
+        (
+            "spilled-kv",
+            &[
+                "--hw",
+                "edge",
+                "--workload",
+                "bert",
+                "--seq-len",
+                "512",
+                "--dataflow",
+                "flat",
+                "--gran",
+                "r",
+                "--rows",
+                "16",
+                "--spill",
+                "--set",
+                "sram.capacity_bytes=131072",
+            ],
+            // K and V are read once per row tile: far more than Q, K, V once.
+            &|get| get("dram_read_bytes") > 4.0 * 3.0 * 12.0 * 512.0 * 64.0 * 2.0,
+        ),
+    ];
+    for (name, flags, property) in cases {
+        let runs: Vec<std::path::PathBuf> = [false, true]
+            .iter()
+            .map(|&stepped| {
+                let out = dir.path().join(format!("{name}-{stepped}"));
+                let mut args = vec!["run", "--batch", "1", "--epoch-cycles", "997"];
+                args.extend_from_slice(flags);
+                if stepped {
+                    args.push("--no-fast-forward");
+                }
+                args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+                ok(&flatsim(&args));
+                out
+            })
+            .collect();
+        let summary = read(&runs[0], "summary.csv");
+        let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+        let row: Vec<&str> = summary.lines().nth(1).unwrap().split(',').collect();
+        let get = |column: &str| -> f64 {
+            row[header.iter().position(|h| *h == column).unwrap()]
+                .parse()
+                .unwrap()
+        };
+        assert!(
+            property(&get),
+            "{name} is not the case it stands for: {summary}"
+        );
+        for file in ["summary.csv", "stats.csv", "timeline.csv"] {
+            assert_eq!(
+                read(&runs[0], file),
+                read(&runs[1], file),
+                "{name}: {file} differs without fast-forward"
+            );
+        }
+    }
+}

@@ -21,7 +21,7 @@ fn snapshot(name: &str, flags: &[&str]) {
 
 #[test]
 fn unfused() {
-    snapshot("unfused", &["--dataflow", "unfused"]);
+    snapshot("unfused", &["--dataflow", "unfused", "--mapping", "fixed"]);
 }
 
 #[test]

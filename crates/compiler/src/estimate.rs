@@ -1,10 +1,13 @@
-//! Analytical time of a plan, for ranking. When the plan overlaps the PE
-//! array and the vector unit ([`Plan::overlaps_pe_and_vector`]) it is the
+//! Analytical time of a plan, for ranking. Phases run one after another
+//! (unfused: L, softmax, A over every head), so a plan's time is the sum of
+//! its phases' times. Within a phase, when the plan overlaps the PE array
+//! and the vector unit ([`Plan::overlaps_pe_and_vector`]) the time is the
 //! maximum of PE-array time (closed-form GEMM timing, real fold
 //! efficiency), vector time (element ops × op cycles / lanes) and DRAM time
 //! (bytes / bandwidth); when they take turns, PE and vector time add up
 //! before the maximum with DRAM time.
 
+use crate::ir::LoopNest;
 use crate::lower::Census;
 use crate::plan::Plan;
 use hwconfig::{DramModel, HwConfig};
@@ -36,8 +39,30 @@ pub struct Estimate {
     pub pe_cycles: u64,
     pub vector_cycles: u64,
     pub dram_cycles: u64,
+    /// DRAM bytes read and written.
+    pub dram_bytes: u64,
+    /// Instructions of all units (each DMA transfer pays the DRAM latency,
+    /// each instruction a synchronisation).
+    pub instructions: u64,
     pub cycles: u64,
+    /// What bounds the longest phase.
     pub bound: Bound,
+}
+
+/// The census of each phase of `nest`, in order (one for a single-phase nest).
+pub fn phase_censuses(nest: &LoopNest, census: impl Fn(&LoopNest) -> Census) -> Vec<Census> {
+    if nest.phases.len() == 1 {
+        return vec![census(nest)];
+    }
+    nest.phases
+        .iter()
+        .map(|phase| {
+            census(&LoopNest {
+                phases: vec![phase.clone()],
+                ..nest.clone()
+            })
+        })
+        .collect()
 }
 
 /// Sustained DRAM bytes per second: the bandwidth model's setting, or for
@@ -50,9 +75,36 @@ pub fn dram_bytes_per_s(hw: &HwConfig) -> f64 {
     hw.dram.preset.channel_peak_gb_per_s() * 1e9 * hw.dram.channels as f64
 }
 
-/// The estimate of a census for `plan` (its GEMM dataflows, and whether it
-/// overlaps the PE array and the vector unit).
-pub fn estimate(hw: &HwConfig, census: &Census, plan: &Plan) -> Estimate {
+/// The estimate of a plan from its phases' censuses (its GEMM dataflows,
+/// and whether it overlaps the PE array and the vector unit).
+pub fn estimate(hw: &HwConfig, phases: &[Census], plan: &Plan) -> Estimate {
+    let mut total = Estimate {
+        pe_cycles: 0,
+        vector_cycles: 0,
+        dram_cycles: 0,
+        dram_bytes: 0,
+        instructions: 0,
+        cycles: 0,
+        bound: Bound::Pe,
+    };
+    let mut longest = 0;
+    for census in phases {
+        let e = phase_estimate(hw, census, plan);
+        total.pe_cycles += e.pe_cycles;
+        total.vector_cycles += e.vector_cycles;
+        total.dram_cycles += e.dram_cycles;
+        total.dram_bytes += e.dram_bytes;
+        total.instructions += e.instructions;
+        total.cycles += e.cycles;
+        if e.cycles > longest {
+            longest = e.cycles;
+            total.bound = e.bound;
+        }
+    }
+    total
+}
+
+fn phase_estimate(hw: &HwConfig, census: &Census, plan: &Plan) -> Estimate {
     let array = ArrayShape {
         rows: hw.pe_array.rows,
         cols: hw.pe_array.cols,
@@ -75,8 +127,8 @@ pub fn estimate(hw: &HwConfig, census: &Census, plan: &Plan) -> Estimate {
     } else {
         throughput_cycles(&census.vector_ops, hw.vector.lanes, &hw.vector.op_cycles)
     };
-    let bytes = (census.dram_read_bytes + census.dram_write_bytes) as f64;
-    let dram_cycles = (bytes / dram_bytes_per_s(hw) * hw.clock_hz()).ceil() as u64;
+    let dram_bytes = census.dram_read_bytes + census.dram_write_bytes;
+    let dram_cycles = (dram_bytes as f64 / dram_bytes_per_s(hw) * hw.clock_hz()).ceil() as u64;
     let compute = if plan.overlaps_pe_and_vector() {
         vec![(pe_cycles, Bound::Pe), (vector_cycles, Bound::Vector)]
     } else if vector_cycles == 0 {
@@ -95,6 +147,8 @@ pub fn estimate(hw: &HwConfig, census: &Census, plan: &Plan) -> Estimate {
         pe_cycles,
         vector_cycles,
         dram_cycles,
+        dram_bytes,
+        instructions: census.instructions.iter().sum(),
         cycles,
         bound,
     }

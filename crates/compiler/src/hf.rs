@@ -186,7 +186,7 @@ pub fn parse(origin: &str, json: &str, flags: &WorkloadFlags) -> Result<Workload
         phase: (Phase::Prefill, file(origin)),
         query_len: None,
         kv_len: None,
-        spill: false,
+        spill: None,
     };
     Workload::resolve(declared, flags, file(origin))
 }

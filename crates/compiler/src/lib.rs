@@ -45,6 +45,14 @@ pub enum CompileError {
         capacity_bytes: u64,
         detail: String,
     },
+    #[error("no {dataflow} plan fits {capacity}: the smallest needs {smallest_bytes} bytes ({smallest}); {ways_out}")]
+    NothingFits {
+        dataflow: String,
+        capacity: String,
+        smallest_bytes: u64,
+        smallest: String,
+        ways_out: String,
+    },
 }
 
 /// The attention problem of `w` on `hw`, in elements.
@@ -59,6 +67,18 @@ pub fn resolve_plan(
     spec: &DataflowSpec,
 ) -> Result<Plan, CompileError> {
     mapping::resolve(hw, w, spec)
+}
+
+/// The plans worth simulating for the flags, best first: the fixed plan,
+/// or the best plan of each of the `k` best-ranked tilings of `--mapping
+/// auto`. The one place every command resolves its plans.
+pub fn shortlist(
+    hw: &HwConfig,
+    w: &Workload,
+    spec: &DataflowSpec,
+    k: usize,
+) -> Result<Vec<Plan>, CompileError> {
+    mapping::shortlist(hw, w, spec, k)
 }
 
 /// The fixed-mapping plan of the flags with its footprint, without refusing
@@ -111,4 +131,12 @@ pub fn compile(hw: &HwConfig, w: &Workload, plan: &Plan) -> Result<isa::Program,
 pub fn census(hw: &HwConfig, w: &Workload, plan: &Plan) -> lower::Census {
     let nest = loop_nest(hw, w, plan);
     lower::census(&nest, &lower::TokenPlan::new(&nest))
+}
+
+/// The ranking estimate of `plan` (its phases' times summed), as the
+/// search computes it.
+pub fn estimate(hw: &HwConfig, w: &Workload, plan: &Plan) -> estimate::Estimate {
+    let nest = loop_nest(hw, w, plan);
+    let phases = estimate::phase_censuses(&nest, |n| lower::census(n, &lower::TokenPlan::new(n)));
+    estimate::estimate(hw, &phases, plan)
 }

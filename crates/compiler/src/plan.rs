@@ -44,8 +44,10 @@ pub struct DataflowSpec {
     pub rows: Option<u64>,
     pub cols: Option<u64>,
     pub mapping: Mapping,
-    /// Allow streaming K and V from DRAM when a plan does not fit.
-    pub spill: bool,
+    /// Whether plans may stream K and V from DRAM (`--spill`); `None`
+    /// leaves it to the workload file, which allows it unless it says
+    /// `spill = false`.
+    pub spill: Option<bool>,
 }
 
 impl DataflowSpec {
@@ -56,7 +58,7 @@ impl DataflowSpec {
             rows: None,
             cols: None,
             mapping: Mapping::Fixed,
-            spill: false,
+            spill: None,
         }
     }
 }
@@ -115,15 +117,15 @@ impl Plan {
     }
 
     /// Whether the PE array and the vector unit work at the same time: flash
-    /// (the P·V GEMM is delayed one block), flat with two score slots, and
-    /// unfused with its scores in DRAM (softmax of one head runs while the
-    /// PE array computes the next head's scores). Flat with one score slot
-    /// and unfused with every score in one SRAM buffer make them take turns.
+    /// (the P·V GEMM is delayed one block) and flat with two score slots.
+    /// Flat with one score slot makes them take turns; unfused runs L,
+    /// softmax and A as separate phases over every head, wherever its
+    /// scores live.
     pub fn overlaps_pe_and_vector(&self) -> bool {
         match self.dataflow {
             Dataflow::Flat => self.score_slots > 1,
             Dataflow::Flash => true,
-            Dataflow::Unfused => !self.scores_in_sram,
+            Dataflow::Unfused => false,
         }
     }
 

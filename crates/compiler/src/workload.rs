@@ -85,8 +85,8 @@ section! {
         query_len: Option<u64> = (None), unit = "tokens", check = positive_if_set;
         /// Cached tokens per sequence in decode (required there).
         kv_len: Option<u64> = (None), unit = "tokens", check = positive_if_set;
-        /// Let plans that do not fit the SRAM stream K and V from DRAM instead of being refused.
-        spill: bool = (false), unit = "-", check = hwconfig::check::any;
+        /// Whether plans may stream K and V from DRAM (the search considers it unless this is false; `--spill` overrides it).
+        spill: Option<bool> = (None), unit = "-", check = hwconfig::check::any;
     }
 }
 
@@ -131,8 +131,8 @@ pub struct Workload {
     pub query_len: u64,
     /// Decode: cached tokens per sequence. Prefill: 0.
     pub kv_len: u64,
-    /// `spill = true` in the file.
-    pub spill: bool,
+    /// `spill` in the file, if given.
+    pub spill: Option<bool>,
 }
 
 /// The file-level values a workload is resolved from, with where each came from.
@@ -150,7 +150,7 @@ pub(crate) struct Declared {
     pub phase: (Phase, Origin),
     pub query_len: Option<(u64, Origin)>,
     pub kv_len: Option<(u64, Origin)>,
-    pub spill: bool,
+    pub spill: Option<bool>,
 }
 
 /// Where a command-line flag's value comes from, in messages.
@@ -177,7 +177,7 @@ impl Workload {
             phase: Phase::Prefill,
             query_len: seq_len,
             kv_len: 0,
-            spill: false,
+            spill: None,
         }
     }
 

@@ -30,6 +30,7 @@ fn grouped_and_decode_footprints_match_table_2() {
         for gran in [Gran::M, Gran::B, Gran::H, Gran::R] {
             let spec = DataflowSpec {
                 gran: Some(gran),
+                spill: Some(false),
                 ..DataflowSpec::new(Dataflow::Flat)
             };
             let (plan, fp) = compiler::plan_with_footprint(&hw, &w, &spec).unwrap();
@@ -51,6 +52,8 @@ fn flat_footprints_match_table_2() {
                 let spec = DataflowSpec {
                     gran: Some(gran),
                     rows: (gran == Gran::R).then_some(rows),
+                    // Table 2 counts resident K and V.
+                    spill: Some(false),
                     ..DataflowSpec::new(Dataflow::Flat)
                 };
                 let (plan, fp) = compiler::plan_with_footprint(&hw, &w, &spec).unwrap();
@@ -132,6 +135,7 @@ fn refusal_names_required_and_available_bytes() {
     let w = Workload::load("bert", None, Some(4096)).unwrap();
     let spec = DataflowSpec {
         gran: Some(Gran::H),
+        spill: Some(false),
         ..DataflowSpec::new(Dataflow::Flat)
     };
     let err = compiler::resolve_plan(&hw, &w, &spec)
@@ -145,7 +149,7 @@ fn refusal_names_required_and_available_bytes() {
         )),
         "{err}"
     );
-    assert!(err.contains("spill = true"), "{err}");
+    assert!(err.contains("allow spilling (--spill"), "{err}");
 }
 
 #[test]

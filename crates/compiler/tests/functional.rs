@@ -66,7 +66,7 @@ fn flat_spilled() {
         for cols in [2, 3, 8] {
             let rows = (gran == Gran::R).then_some(3);
             let mut s = spec(Dataflow::Flat, Some(gran), rows, Some(cols), true);
-            s.spill = true;
+            s.spill = Some(true);
             // Too little SRAM for resident K and V forces the spill.
             let hw = tiny_hw(1 << 16);
             let plan = compiler::resolve_plan(&hw, &w, &s).unwrap();

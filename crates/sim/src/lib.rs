@@ -22,6 +22,7 @@ mod memory;
 mod pe_unit;
 mod report;
 mod root;
+mod stall_trace;
 mod tokens;
 mod translate;
 

@@ -6,6 +6,7 @@ use crate::memory::MemoryModel;
 use crate::pe_unit::PeUnit;
 use crate::report::{Energy, Epoch, RunReport, UnitReport};
 use crate::root::{self, Resource, RootAccount, RootTracker};
+use crate::stall_trace::StallTrace;
 use crate::tokens::TokenBoard;
 use crate::translate;
 use crate::{RunOptions, SimError};
@@ -26,6 +27,8 @@ struct InFlight {
     issued: Cycle,
     done: Option<Cycle>,
     effect: Option<Effect>,
+    /// The instructions whose signals released its waits (traced runs).
+    released_by: Vec<u64>,
 }
 
 type Stream<'p> = Peekable<Box<dyn Iterator<Item = Instr> + Send + 'p>>;
@@ -57,6 +60,8 @@ pub(crate) struct Machine<'p, P: MemoryModel> {
     roots: RootTracker,
     /// Cycles before this one are attributed in `roots`.
     roots_until: Cycle,
+    /// Stall slices, in traced runs.
+    stall_trace: Option<StallTrace>,
 }
 
 /// Units that received input in this cycle's link phase (by `Unit::index`):
@@ -98,6 +103,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             waits_token: [false; 3],
             roots: RootTracker::default(),
             roots_until: 0,
+            stall_trace: None,
         }
     }
 
@@ -115,6 +121,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
     }
 
     fn issued(&mut self, now: Cycle, instr: Instr) -> InFlight {
+        let released_by = self.tokens.releasers(&instr.sync().wait);
         let id = self.next_id;
         self.next_id += 1;
         self.instructions[instr.unit().index()] += 1;
@@ -125,6 +132,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             issued: now,
             done: None,
             effect,
+            released_by,
         }
     }
 
@@ -220,7 +228,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                 functional.complete(effect);
             }
         }
-        self.tokens.signal(&flight.instr.sync().signal);
+        self.tokens.signal(&flight.instr.sync().signal, flight.id);
         if let Some(sink) = trace.as_deref_mut() {
             let (unit, name) = match &flight.instr {
                 Instr::Dma(d) => (
@@ -241,6 +249,8 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                 start_cycle: flight.issued,
                 end_cycle: end,
                 args: &args,
+                id: Some(flight.id),
+                released_by: &flight.released_by,
             });
         }
     }
@@ -314,11 +324,11 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
     /// Attributes the cycles `roots_until..until` to root causes: they must
     /// be cycles in which no unit changed state (a skipped span, or the one
     /// cycle just ticked).
-    fn attribute_roots(&mut self, until: Cycle) {
+    fn attribute_roots(&mut self, until: Cycle, trace: &mut Option<&mut dyn simkit::TraceSink>) {
         if until <= self.roots_until {
             return;
         }
-        self.roots_until = until;
+        let from = std::mem::replace(&mut self.roots_until, until);
         let blocker = Unit::ALL.map(|unit| {
             let tokens = &self.tokens;
             let header = self.header;
@@ -332,7 +342,10 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             self.pe.account_until(until),
             self.vector.account_until(until),
         ];
-        self.roots.observe(accounts, blocker);
+        let states = self.roots.observe(accounts, blocker);
+        if let (Some(stalls), Some(sink)) = (self.stall_trace.as_mut(), trace.as_deref_mut()) {
+            stalls.observe(from, states, sink);
+        }
     }
 
     /// Useful MACs so far: completed GEMMs plus the running one's share by progress.
@@ -376,6 +389,10 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
             give_up_after,
             ..
         } = options;
+        if trace.is_some() {
+            self.tokens = TokenBoard::with_history(self.header.tokens.len());
+            self.stall_trace = Some(StallTrace::default());
+        }
         let live_bytes = self.header.regions.allocated_bytes();
         self.sram.add_live_bytes(live_bytes).map_err(|e| {
             SimError::Mismatch(format!("the program's SRAM regions do not fit: {e:?}"))
@@ -400,7 +417,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
         };
         let end = loop {
             // Skipped cycles: every unit kept the state it was left in.
-            self.attribute_roots(now);
+            self.attribute_roots(now, &mut trace);
             let mut input: Input = [false; 3];
             let completed = self.complete(now, &mut trace, &mut input);
             input[Unit::Pe.index()] |= sram::exchange(now, &mut self.sram, &mut self.pe);
@@ -419,14 +436,16 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                 if now == next_epoch {
                     next_epoch += e;
                     let sample = self.activity(now);
-                    sink.record(&epoch_row(
+                    let row = epoch_row(
                         epoch_start,
                         sample,
                         pes,
                         lanes,
                         peak_bytes_per_cycle,
                         live_bytes,
-                    ));
+                    );
+                    trace_counters(&row, lanes.is_some(), false, &mut trace);
+                    sink.record(&row);
                     epoch_start = sample;
                 }
             }
@@ -465,7 +484,7 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
                 changed = true;
             }
 
-            self.attribute_roots(now + 1);
+            self.attribute_roots(now + 1, &mut trace);
             if self.finished() {
                 break now + 1;
             }
@@ -487,15 +506,20 @@ impl<'p, P: MemoryModel> Machine<'p, P> {
         if let Some(sink) = timeline.as_deref_mut() {
             if end > epoch_start.0 {
                 let sample = self.activity(end);
-                sink.record(&epoch_row(
+                let row = epoch_row(
                     epoch_start,
                     sample,
                     pes,
                     lanes,
                     peak_bytes_per_cycle,
                     live_bytes,
-                ));
+                );
+                trace_counters(&row, lanes.is_some(), true, &mut trace);
+                sink.record(&row);
             }
+        }
+        if let (Some(stalls), Some(sink)) = (self.stall_trace.as_mut(), trace) {
+            stalls.finish(end, sink);
         }
         self.report(end)
     }
@@ -609,6 +633,29 @@ fn unit_report(
         stats,
         roots,
     })
+}
+
+/// The timeline row's columns as counter tracks, each holding its value
+/// over the epoch (the last drops to 0 at the end of the run).
+fn trace_counters(
+    row: &Epoch,
+    vector_util: bool,
+    last: bool,
+    trace: &mut Option<&mut dyn simkit::TraceSink>,
+) {
+    let Some(sink) = trace.as_deref_mut() else {
+        return;
+    };
+    let mut counters = vec![("pe_util", row.pe_util), ("dram_bw_util", row.dram_bw_util)];
+    if vector_util {
+        counters.push(("vector_util", row.vector_util));
+    }
+    for (name, value) in counters {
+        sink.counter(name, row.cycle_start, value);
+        if last {
+            sink.counter(name, row.cycle_end, 0.0);
+        }
+    }
 }
 
 /// One timeline row from cumulative samples (cycle, MACs, lane ops, DRAM bytes).

@@ -152,7 +152,12 @@ impl RootTracker {
     /// are the units' accounts now, and `blocker` names the producer of the
     /// token each unit's head instruction waits on; both describe every
     /// cycle of the span, in which no unit changed state.
-    pub(crate) fn observe(&mut self, accounts: [&CycleAccount; 3], blocker: [Option<Unit>; 3]) {
+    /// Returns each unit's state in the span.
+    pub(crate) fn observe(
+        &mut self,
+        accounts: [&CycleAccount; 3],
+        blocker: [Option<Unit>; 3],
+    ) -> [Option<CycleState>; 3] {
         let spans: [CycleAccount; 3] = std::array::from_fn(|i| accounts[i].since(&self.seen[i]));
         // The state of each unit in the span (the largest share, should the
         // span ever hold more than one).
@@ -198,6 +203,7 @@ impl RootTracker {
             }
             self.seen[i] = accounts[i].clone();
         }
+        state
     }
 
     /// The root account of `unit` so far.

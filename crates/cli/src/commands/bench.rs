@@ -1,16 +1,16 @@
 //! `flatsim bench`: the simulator's standard speed cases, timed.
 //!
 //! The three `edge-bert4096-*` cases are the runs `flatsim` makes without
-//! arguments (edge, BERT, B = 1, N = 4096: unfused, flat with auto mapping
-//! and spilling, flash); `cloud-bert16384-flat-r512` is the cloud-scale case
+//! arguments (edge, BERT, B = 1, N = 4096: unfused, flat and flash, each
+//! with auto mapping); `cloud-bert16384-flat-r512` is the cloud-scale case
 //! (BERT, N = 16384, FLAT at R granularity with 512 rows, bandwidth DRAM);
 //! the two `cloud-llama3-8b-*` cases are decoder attention: causal flash
 //! prefill at N = 8192 (grouped KV heads, masked blocks skipped) and flash
 //! decode of one token per sequence against an 8K-token cache (B = 8).
 //! Each case prints its simulated cycles, wall time, CPU time (from
 //! `/proc/self/schedstat`: on a shared machine the steadier figure),
-//! simulated cycles per wall second and the peak resident memory of the run
-//! (`VmHWM`, reset before each case where the kernel allows).
+//! simulated cycles per wall and per CPU second and the peak resident memory
+//! of the run (`VmHWM`, reset before each case where the kernel allows).
 
 use super::run::simulate;
 use crate::error::{CliError, CliResult};
@@ -19,7 +19,7 @@ use hwconfig::HwConfig;
 use sim::RunOptions;
 use std::time::Instant;
 
-/// Plans `--mapping auto` simulates, as in `flatsim` without arguments.
+/// Tilings `--mapping auto` simulates, as in `flatsim` without arguments.
 const AUTO_CANDIDATES: usize = 2;
 
 #[derive(Debug, clap::Args)]
@@ -54,20 +54,14 @@ fn cases() -> Vec<Case> {
         workload: bert(4096),
         spec,
     };
+    let auto = |dataflow| DataflowSpec {
+        mapping: Mapping::Auto,
+        ..DataflowSpec::new(dataflow)
+    };
     vec![
-        edge(
-            "edge-bert4096-unfused",
-            DataflowSpec::new(Dataflow::Unfused),
-        ),
-        edge(
-            "edge-bert4096-flat-auto",
-            DataflowSpec {
-                mapping: Mapping::Auto,
-                spill: true,
-                ..DataflowSpec::new(Dataflow::Flat)
-            },
-        ),
-        edge("edge-bert4096-flash", DataflowSpec::new(Dataflow::Flash)),
+        edge("edge-bert4096-unfused-auto", auto(Dataflow::Unfused)),
+        edge("edge-bert4096-flat-auto", auto(Dataflow::Flat)),
+        edge("edge-bert4096-flash-auto", auto(Dataflow::Flash)),
         Case {
             name: "cloud-bert16384-flat-r512",
             hw: "cloud",
@@ -139,8 +133,8 @@ pub fn run(args: &BenchArgs, overrides: &[String]) -> CliResult {
     }
     let fast_forward = !args.no_fast_forward;
     println!(
-        "{:<27} {:>12} {:>8} {:>8} {:>13} {:>12}  plan",
-        "case", "cycles", "wall_s", "cpu_s", "cycles_per_s", "peak_rss_MiB"
+        "{:<27} {:>12} {:>8} {:>8} {:>13} {:>16} {:>12}  plan",
+        "case", "cycles", "wall_s", "cpu_s", "cycles_per_s", "cycles_per_cpu_s", "peak_rss_MiB"
     );
     let mut per_case_rss = true;
     let mut edge = (0u64, 0.0, 0.0); // cycles, wall, CPU
@@ -186,12 +180,13 @@ pub fn run(args: &BenchArgs, overrides: &[String]) -> CliResult {
             |b| format!("{:.1}", b as f64 / f64::from(1 << 20)),
         );
         println!(
-            "{:<27} {:>12} {:>8.2} {:>8} {:>13.0} {:>12}  {}",
+            "{:<27} {:>12} {:>8.2} {:>8} {:>13.0} {:>16} {:>12}  {}",
             case.name,
             cycles,
             wall,
             cpu.map_or_else(|| "-".to_string(), |c| format!("{c:.2}")),
             cycles as f64 / wall,
+            cpu.map_or_else(|| "-".to_string(), |c| format!("{:.0}", cycles as f64 / c)),
             rss,
             outcome.plan.label()
         );
@@ -199,12 +194,13 @@ pub fn run(args: &BenchArgs, overrides: &[String]) -> CliResult {
     if selected.iter().filter(|c| c.hw == "edge").count() == 3 {
         let (cycles, wall, cpu) = edge;
         println!(
-            "{:<27} {:>12} {:>8.2} {:>8.2} {:>13.0} {:>12}  the three edge cases",
+            "{:<27} {:>12} {:>8.2} {:>8.2} {:>13.0} {:>16.0} {:>12}  the three edge cases",
             "edge-bert4096 (= flatsim)",
             cycles,
             wall,
             cpu,
             cycles as f64 / wall,
+            cycles as f64 / cpu,
             ""
         );
     }

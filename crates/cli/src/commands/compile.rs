@@ -83,10 +83,10 @@ pub struct DataflowArgs {
     /// Keys per block C (unfused, flash, and flat's K/V chunk when spilling; default: PE-array rows)
     #[arg(long)]
     pub cols: Option<u64>,
-    /// `auto` searches granularity, R, C and GEMM dataflows for the fastest plan that fits
-    #[arg(long, value_parser = ["auto", "fixed"], default_value = "fixed")]
-    pub mapping: String,
-    /// Let a flat plan that does not fit stream K and V from DRAM (as `spill = true` in the workload file); `--spill false` turns it off
+    /// `auto` searches every tiling, spilling and GEMM dataflows for the fastest plan that fits (the default); `fixed` takes the flags and defaults (the default when --gran, --rows or --cols is given)
+    #[arg(long, value_parser = ["auto", "fixed"])]
+    pub mapping: Option<String>,
+    /// Whether flat plans may stream K and V from DRAM (default: yes unless the workload file says `spill = false`); `--spill false` forbids it
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub spill: Option<bool>,
 }
@@ -98,12 +98,16 @@ impl DataflowArgs {
             gran: self.gran,
             rows: self.rows,
             cols: self.cols,
-            mapping: if self.mapping == "auto" {
-                Mapping::Auto
-            } else {
-                Mapping::Fixed
+            mapping: match self.mapping.as_deref() {
+                Some("auto") => Mapping::Auto,
+                Some(_) => Mapping::Fixed,
+                // A tiling on the command line is a fixed plan; otherwise search.
+                None if self.gran.is_some() || self.rows.is_some() || self.cols.is_some() => {
+                    Mapping::Fixed
+                }
+                None => Mapping::Auto,
             },
-            spill: self.spill.unwrap_or(false),
+            spill: self.spill,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `flatsim run`: compile a workload and dataflow and simulate it cycle by
-//! cycle; with `--mapping auto`, simulate the compiler's best-ranked plans
-//! and keep the fastest.
+//! cycle; with `--mapping auto` (the default), simulate the compiler's
+//! best-ranked tilings and keep the fastest. Traced runs pick their plan the
+//! same way, then trace it.
 
 use super::common::{HwArgs, OutArgs};
 use super::compile::{DataflowArgs, WorkloadArgs};
@@ -43,7 +44,7 @@ pub struct RunArgs {
     /// Step every cycle instead of jumping to the next event (same output, slower)
     #[arg(long)]
     pub no_fast_forward: bool,
-    /// Best-ranked plans that `--mapping auto` simulates
+    /// Best-ranked tilings that `--mapping auto` simulates (each with its best GEMM dataflows)
     #[arg(long, default_value_t = 3, value_name = "K")]
     pub candidates: usize,
     #[command(flatten)]
@@ -89,11 +90,12 @@ fn bad(err: impl Into<anyhow::Error>) -> CliError {
     CliError::bad_input(err)
 }
 
-/// Simulates `spec` on `w`; with auto mapping, the best `candidates` plans.
-/// A plan whose estimate exceeds `limit` is refused before it runs, and a run
-/// that passes the limit is stopped. With `timeline`, each plan streams its
-/// epochs to a temporary file for that path, and the outcome keeps the
-/// chosen plan's.
+/// Simulates `spec` on `w`: the compiler's shortlist (the fixed plan, or
+/// with auto mapping the best plan of each of the `candidates` best-ranked
+/// tilings), keeping the fastest. A plan whose estimate exceeds `limit` is
+/// refused before it runs, and a run that passes the limit is stopped. With
+/// `timeline`, each plan streams its epochs to a temporary file for that
+/// path, and the outcome keeps the chosen plan's.
 pub fn simulate(
     hw: &HwConfig,
     w: &Workload,
@@ -101,30 +103,28 @@ pub fn simulate(
     candidates: usize,
     timeline: Option<&Path>,
     limit: WorkLimitArgs,
+    options: impl FnMut() -> RunOptions<'static>,
+) -> CliResult<Outcome> {
+    let plans = compiler::shortlist(hw, w, spec, candidates).map_err(bad)?;
+    let searched = spec.mapping == Mapping::Auto;
+    simulate_plans(hw, w, &plans, searched, timeline, limit, options)
+}
+
+/// Simulates `plans` in order and keeps the fastest (the first among equals);
+/// a later plan stops once it cannot beat the best so far. With `searched`,
+/// the outcome lists every plan tried.
+fn simulate_plans(
+    hw: &HwConfig,
+    w: &Workload,
+    plans: &[Plan],
+    searched: bool,
+    timeline: Option<&Path>,
+    limit: WorkLimitArgs,
     mut options: impl FnMut() -> RunOptions<'static>,
 ) -> CliResult<Outcome> {
-    let plans: Vec<Plan> = match spec.mapping {
-        Mapping::Fixed => vec![compiler::resolve_plan(hw, w, spec).map_err(bad)?],
-        Mapping::Auto => {
-            let ranked = compiler::rank_plans(hw, w, spec).map_err(bad)?;
-            let fitting: Vec<Plan> = ranked
-                .into_iter()
-                .filter(|r| r.footprint.fits())
-                .map(|r| r.plan)
-                .take(candidates.max(1))
-                .collect();
-            if fitting.is_empty() {
-                return Err(bad(anyhow::anyhow!(
-                    "--mapping auto: no {} plan fits the SRAM",
-                    spec.dataflow
-                )));
-            }
-            fitting
-        }
-    };
     let mut best: Option<Outcome> = None;
     let mut tried = Vec::new();
-    for (number, plan) in plans.into_iter().enumerate() {
+    for (number, &plan) in plans.iter().enumerate() {
         let estimate_cycles = limit.check_plan(hw, w, &plan)?;
         let program = compiler::compile(hw, w, &plan).map_err(bad)?;
         // A later plan is kept only if strictly faster, so its run can stop
@@ -186,8 +186,8 @@ pub fn simulate(
             });
         }
     }
-    let mut best = best.expect("at least one plan");
-    if spec.mapping == Mapping::Auto {
+    let mut best = best.expect("the shortlist has a plan and the first always finishes");
+    if searched {
         best.tried = tried;
     }
     Ok(best)
@@ -338,10 +338,15 @@ pub fn execute(
     if args.epoch_cycles == 0 {
         return Err(bad(anyhow::anyhow!("--epoch-cycles must be positive")));
     }
+    let plans = compiler::shortlist(&hw, &w, &spec, args.candidates).map_err(bad)?;
     if tracing {
-        // Estimate before starting: one event per instruction, per file.
-        let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
-        let instructions: u64 = compiler::census(&hw, &w, &plan).instructions.iter().sum();
+        // Estimate before starting: one event per instruction, per file, for
+        // the largest plan the search may pick.
+        let instructions: u64 = plans
+            .iter()
+            .map(|plan| compiler::census(&hw, &w, plan).instructions.iter().sum())
+            .max()
+            .unwrap_or(0);
         let files = args.trace.len() as u64 + u64::from(args.perfetto);
         let estimate = instructions * TRACE_EVENT_BYTES * files.max(1);
         if estimate > args.trace_limit {
@@ -359,8 +364,24 @@ pub fn execute(
     let fast_forward = !args.no_fast_forward;
     let functional_seed = args.functional.then_some(args.seed);
     let epoch_cycles = Some(args.epoch_cycles);
+    let untraced = || RunOptions {
+        fast_forward,
+        functional_seed,
+        epoch_cycles,
+        ..Default::default()
+    };
+    let searched = spec.mapping == Mapping::Auto;
     let outcome = if tracing {
-        // Traced runs simulate one plan (the resolved one, or the best by estimate).
+        // The plan is chosen exactly as without tracing (by simulation when
+        // there is a choice), then traced: tracing never changes the plan.
+        let search = if plans.len() > 1 {
+            Some(simulate_plans(
+                &hw, &w, &plans, searched, None, args.limit, untraced,
+            )?)
+        } else {
+            None
+        };
+        let plan = search.as_ref().map_or(plans[0], |s| s.plan);
         let dir = out_dir.expect("checked above");
         let mut perfetto = if args.perfetto {
             Some(
@@ -394,7 +415,6 @@ pub fn execute(
         if let Some(c) = csv.as_mut() {
             fanout.sinks.push(c);
         }
-        let plan = compiler::resolve_plan(&hw, &w, &spec).map_err(bad)?;
         let estimate_cycles = args.limit.check_plan(&hw, &w, &plan)?;
         let program = compiler::compile(&hw, &w, &plan).map_err(bad)?;
         let mut progress = progress_reporter(estimate_cycles);
@@ -439,27 +459,39 @@ pub fn execute(
         if let Some(c) = csv {
             c.finish().map_err(CliError::failure)?;
         }
+        let tried = match search {
+            Some(s) if s.report.cycles != report.cycles => {
+                return Err(CliError::failure(anyhow::anyhow!(
+                    "the traced run of `{}` took {} cycles, the untraced one {}: tracing changed the simulation",
+                    plan.label(),
+                    report.cycles,
+                    s.report.cycles
+                )));
+            }
+            Some(s) => s.tried,
+            None if searched => vec![TriedPlan {
+                label: plan.label(),
+                cycles: report.cycles,
+                finished: true,
+            }],
+            None => Vec::new(),
+        };
         Outcome {
             plan,
             report,
-            tried: Vec::new(),
+            tried,
             timeline: Some(epochs.into_inner().map_err(CliError::failure)?),
         }
     } else {
         let timeline = out_dir.map(|dir| dir.join("timeline.csv"));
-        simulate(
+        simulate_plans(
             &hw,
             &w,
-            &spec,
-            args.candidates,
+            &plans,
+            searched,
             timeline.as_deref(),
             args.limit,
-            || RunOptions {
-                fast_forward,
-                functional_seed,
-                epoch_cycles,
-                ..Default::default()
-            },
+            untraced,
         )?
     };
 
@@ -491,6 +523,12 @@ impl TraceSink for Fanout<'_> {
     fn record(&mut self, event: &simkit::TraceEvent<'_>) {
         for sink in &mut self.sinks {
             sink.record(event);
+        }
+    }
+
+    fn counter(&mut self, name: &'static str, cycle: simkit::Cycle, value: f64) {
+        for sink in &mut self.sinks {
+            sink.counter(name, cycle, value);
         }
     }
 }

@@ -54,11 +54,8 @@ impl WorkLimitArgs {
     /// latency each, `dma.max_outstanding` at a time (the bandwidth model;
     /// the ranking ignores latency).
     pub fn check_plan(&self, hw: &HwConfig, w: &Workload, plan: &Plan) -> CliResult<u64> {
-        let census = compiler::census(hw, w, plan);
-        let estimate = compiler::estimate::estimate(hw, &census, plan);
-        let dram_bytes = census
-            .dram_read_bytes
-            .saturating_add(census.dram_write_bytes);
+        let estimate = compiler::estimate(hw, w, plan);
+        let dram_bytes = estimate.dram_bytes;
         let latency_cycles = match hw.dram.model {
             DramModel::Bandwidth => {
                 let model = dram::BandwidthModel::from_config(hw);

@@ -7,13 +7,22 @@ use simkit::{TraceEvent, TraceSink};
 use std::io::Write;
 use std::path::Path;
 
-/// Writes Chrome trace-event JSON: one track (thread) per unit, one
-/// complete ("X") slice per event, timestamps in microseconds of core time.
+/// Writes Chrome trace-event JSON (`docs/units.md`, "Traces"): complete
+/// ("X") slices on one track per unit, and more tracks for a unit whose
+/// slices overlap (the DMA's in-flight transfers), so no two slices on a
+/// track overlap; flow arrows from each signalling instruction to the one
+/// its signal released; counter ("C") events. Timestamps are microseconds
+/// of core time.
 #[derive(Debug)]
 pub struct PerfettoSink {
     file: AtomicFile,
     cycles_per_us: f64,
-    tracks: Vec<&'static str>,
+    /// Tracks in order of appearance (tid = index + 1): unit and the end
+    /// cycle of its last slice.
+    tracks: Vec<(&'static str, u64)>,
+    /// Per instruction id, its slice's track and cycles, for flow sources.
+    slices: Vec<Option<(usize, u64, u64)>>,
+    flows: u64,
     first: bool,
     error: Option<std::io::Error>,
 }
@@ -32,6 +41,8 @@ impl PerfettoSink {
             file,
             cycles_per_us: clock_mhz,
             tracks: Vec::new(),
+            slices: Vec::new(),
+            flows: 0,
             first: true,
             error: None,
         })
@@ -52,22 +63,56 @@ impl PerfettoSink {
         }
     }
 
-    fn track(&mut self, unit: &'static str) -> usize {
-        if let Some(i) = self.tracks.iter().position(|t| *t == unit) {
+    fn ts(&self, cycle: u64) -> f64 {
+        cycle as f64 / self.cycles_per_us
+    }
+
+    /// The tid of a track of `unit` free from `start` on, which now ends at
+    /// `end`: the unit's first such track, or a new one ("dma 2", ...).
+    fn track(&mut self, unit: &'static str, start: u64, end: u64) -> usize {
+        if let Some(i) = self
+            .tracks
+            .iter()
+            .position(|&(u, last_end)| u == unit && last_end <= start)
+        {
+            self.tracks[i].1 = end;
             return i + 1;
         }
-        self.tracks.push(unit);
+        let lane = self.tracks.iter().filter(|(u, _)| *u == unit).count() + 1;
+        self.tracks.push((unit, end));
         let tid = self.tracks.len();
+        let name = if lane == 1 {
+            unit.to_owned()
+        } else {
+            format!("{unit} {lane}")
+        };
         self.write_line(&format!(
-            "{{\"ph\":\"M\",\"pid\":1,\"tid\":{tid},\"name\":\"thread_name\",\"args\":{{\"name\":{}}}}}",
-            json_string(unit)
+            "{{\"ph\":\"M\",\"pid\":1,\"tid\":{tid},\"ts\":0,\"name\":\"thread_name\",\"args\":{{\"name\":{}}}}}",
+            json_string(&name)
         ));
         tid
     }
 
+    /// A flow arrow from the slice of instruction `source` (near its end) to
+    /// the slice starting at `ts` on track `tid`.
+    fn flow(&mut self, source: u64, tid: usize, ts: f64) {
+        let Some(&Some((source_tid, start, end))) = self.slices.get(source as usize) else {
+            return;
+        };
+        self.flows += 1;
+        let id = self.flows;
+        let source_ts = self.ts(end.saturating_sub(1).max(start));
+        self.write_line(&format!(
+            "{{\"ph\":\"s\",\"pid\":1,\"tid\":{source_tid},\"ts\":{source_ts},\"name\":\"token\",\"cat\":\"sync\",\"id\":{id}}}"
+        ));
+        self.write_line(&format!(
+            "{{\"ph\":\"f\",\"bp\":\"e\",\"pid\":1,\"tid\":{tid},\"ts\":{ts},\"name\":\"token\",\"cat\":\"sync\",\"id\":{id}}}"
+        ));
+    }
+
     pub fn finish(mut self) -> anyhow::Result<()> {
         self.write_line(
-            "{\"ph\":\"M\",\"pid\":1,\"name\":\"process_name\",\"args\":{\"name\":\"flatsim\"}}",
+            "{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"ts\":0,\"name\":\"process_name\",\"args\":{\"name\":\"flatsim\"}}",
         );
         if let Some(e) = self.error.take() {
             return Err(e.into());
@@ -79,9 +124,9 @@ impl PerfettoSink {
 
 impl TraceSink for PerfettoSink {
     fn record(&mut self, event: &TraceEvent<'_>) {
-        let tid = self.track(event.unit);
-        let ts = event.start_cycle as f64 / self.cycles_per_us;
-        let dur = (event.end_cycle - event.start_cycle) as f64 / self.cycles_per_us;
+        let tid = self.track(event.unit, event.start_cycle, event.end_cycle);
+        let ts = self.ts(event.start_cycle);
+        let dur = self.ts(event.end_cycle) - ts;
         let args: Vec<String> = std::iter::once(format!(
             "\"cycles\":\"{}..{}\"",
             event.start_cycle, event.end_cycle
@@ -97,6 +142,27 @@ impl TraceSink for PerfettoSink {
             "{{\"ph\":\"X\",\"pid\":1,\"tid\":{tid},\"name\":{},\"ts\":{ts},\"dur\":{dur},\"args\":{{{}}}}}",
             json_string(event.name),
             args.join(",")
+        ));
+        for &source in event.released_by {
+            self.flow(source, tid, ts);
+        }
+        if let Some(id) = event.id.and_then(|id| usize::try_from(id).ok()) {
+            if self.slices.len() <= id {
+                self.slices.resize(id + 1, None);
+            }
+            self.slices[id] = Some((tid, event.start_cycle, event.end_cycle));
+        }
+    }
+
+    fn counter(&mut self, name: &'static str, cycle: u64, value: f64) {
+        // JSON has no NaN or infinity.
+        if !value.is_finite() {
+            return;
+        }
+        let ts = self.ts(cycle);
+        self.write_line(&format!(
+            "{{\"ph\":\"C\",\"pid\":1,\"tid\":0,\"ts\":{ts},\"name\":{},\"args\":{{\"value\":{value}}}}}",
+            json_string(name)
         ));
     }
 }
@@ -170,6 +236,8 @@ mod tests {
                 start_cycle: start,
                 end_cycle: start + 1000,
                 args: &args,
+                id: None,
+                released_by: &[],
             });
         }
         assert!(!path.exists());
@@ -196,6 +264,8 @@ mod tests {
             start_cycle: 1,
             end_cycle: 9,
             args: &[("bytes", "64".into())],
+            id: None,
+            released_by: &[],
         });
         sink.record(&TraceEvent {
             unit: "pe_array",
@@ -203,6 +273,8 @@ mod tests {
             start_cycle: 1,
             end_cycle: 9,
             args: &[],
+            id: None,
+            released_by: &[],
         });
         sink.finish().unwrap();
         let text = std::fs::read_to_string(dir.path().join("trace_dma.csv")).unwrap();

@@ -70,7 +70,7 @@ pub fn spec(
         gran,
         rows,
         cols,
-        spill,
+        spill: Some(spill),
         ..DataflowSpec::new(dataflow)
     }
 }
