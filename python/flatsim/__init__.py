@@ -210,8 +210,11 @@ def run(
         phase: prefill or decode; query_len, kv_len: new and cached tokens per sequence in decode.
         gran: FLAT granularity m, b, h or r (flat only).
         rows, cols: tile rows R and keys per block C.
-        mapping: "auto" searches the plan space for the fastest plan that fits; "fixed".
-        spill: let a flat plan that does not fit stream K and V from DRAM.
+        mapping: "auto" (the default) searches tilings, spilling and GEMM dataflows for the
+            fastest plan that fits; "fixed" takes gran/rows/cols and the defaults (the
+            default when one of them is given).
+        spill: whether flat plans may stream K and V from DRAM (default: yes unless the
+            workload file says ``spill = false``).
         candidates: best-ranked plans that mapping="auto" simulates.
         functional: move real values and check O against reference attention
             (``summary["max_abs_error"]``); seed: its inputs' seed.

@@ -48,7 +48,7 @@ def test_failed_points_raise_sweep_error_with_the_finished_ones():
     assert isinstance(err, flatsim.SimulationError)
     assert list(err.results["point"]) == [1]
     assert list(err.failures["point"]) == [0]
-    assert "does not fit" in str(err)
+    assert "no flash plan fits" in str(err)
 
 
 def test_gemm_sweeps_and_sweep_files():
