@@ -100,6 +100,23 @@ fn sizes_that_would_wrap_are_refused() {
         ],
         &["--m × --k × --n", "2^56"],
     );
+    // Vector ops × the slowest op cost overflowed the estimate (a panic).
+    refused(
+        &[
+            "run",
+            "--hw",
+            "edge",
+            "--workload",
+            "bert",
+            "--dataflow",
+            "flash",
+            "--seq-len",
+            "4194304",
+            "--set",
+            "vector.op_cycles.exp=1048576",
+        ],
+        &["the estimate is", "--max-cycles"],
+    );
     for (flag, value) in [
         ("--seq-len", "1152921504606846976"),
         ("--seq-len", "1099511627776"),

@@ -5,7 +5,9 @@
 //! maximum of PE-array time (closed-form GEMM timing, real fold
 //! efficiency), vector time (element ops × op cycles / lanes) and DRAM time
 //! (bytes / bandwidth); when they take turns, PE and vector time add up
-//! before the maximum with DRAM time.
+//! before the maximum with DRAM time. Sums and products saturate: a plan
+//! whose time does not fit 64 bits ranks last and is refused by the work
+//! limit (`--max-cycles`), never wrapped or a panic.
 
 use crate::ir::LoopNest;
 use crate::lower::Census;
@@ -90,12 +92,12 @@ pub fn estimate(hw: &HwConfig, phases: &[Census], plan: &Plan) -> Estimate {
     let mut longest = 0;
     for census in phases {
         let e = phase_estimate(hw, census, plan);
-        total.pe_cycles += e.pe_cycles;
-        total.vector_cycles += e.vector_cycles;
-        total.dram_cycles += e.dram_cycles;
-        total.dram_bytes += e.dram_bytes;
-        total.instructions += e.instructions;
-        total.cycles += e.cycles;
+        total.pe_cycles = total.pe_cycles.saturating_add(e.pe_cycles);
+        total.vector_cycles = total.vector_cycles.saturating_add(e.vector_cycles);
+        total.dram_cycles = total.dram_cycles.saturating_add(e.dram_cycles);
+        total.dram_bytes = total.dram_bytes.saturating_add(e.dram_bytes);
+        total.instructions = total.instructions.saturating_add(e.instructions);
+        total.cycles = total.cycles.saturating_add(e.cycles);
         if e.cycles > longest {
             longest = e.cycles;
             total.bound = e.bound;
@@ -118,10 +120,11 @@ fn phase_estimate(hw: &HwConfig, census: &Census, plan: &Plan) -> Estimate {
             } else {
                 plan.a_dataflow
             };
-            GemmTiming::new(array, df, hw.pe_array.fold_overlap, GemmShape { m, k, n }).total_cycles
-                * count
+            GemmTiming::new(array, df, hw.pe_array.fold_overlap, GemmShape { m, k, n })
+                .total_cycles
+                .saturating_mul(count)
         })
-        .sum();
+        .fold(0, u64::saturating_add);
     let vector_cycles = if hw.vector.ideal {
         0
     } else {
@@ -134,7 +137,7 @@ fn phase_estimate(hw: &HwConfig, census: &Census, plan: &Plan) -> Estimate {
     } else if vector_cycles == 0 {
         vec![(pe_cycles, Bound::Pe)]
     } else {
-        vec![(pe_cycles + vector_cycles, Bound::PeThenVector)]
+        vec![(pe_cycles.saturating_add(vector_cycles), Bound::PeThenVector)]
     };
     let (cycles, bound) = compute
         .into_iter()
@@ -166,6 +169,6 @@ fn throughput_cycles(ops: &isa::ElementOps, lanes: u64, op_cycles: &hwconfig::Op
         (ops.div, op_cycles.div),
     ]
     .iter()
-    .map(|&(count, cost)| (count * cost).div_ceil(lanes))
-    .sum()
+    .map(|&(count, cost)| count.saturating_mul(cost).div_ceil(lanes))
+    .fold(0, u64::saturating_add)
 }
